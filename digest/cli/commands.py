@@ -1,0 +1,3 @@
+"""Import every command module so that they register on the app."""
+
+from digest.cli import archive, demo, ingest  # noqa: F401

@@ -1,0 +1,136 @@
+"""The one settings object: defaults, then config/digest.toml, then DIGEST_* environment variables.
+
+Every setting is declared here once, with its help text; `tests/test_config.py` fails when one is
+missing from `config/digest.example.toml` or from the README.
+"""
+
+from __future__ import annotations
+
+import os
+from contextvars import ContextVar
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import Field, ValidationError, field_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+from digest.errors import ConfigError
+
+DEFAULT_CONFIG_FILE = Path("config/digest.toml")
+CONFIG_ENV = "DIGEST_CONFIG"
+
+_config_file: ContextVar[Path | None] = ContextVar("_config_file", default=None)
+
+
+class Settings(BaseSettings):
+    """Everything digest can be configured with. Paths are relative to the working directory."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="DIGEST_", extra="forbid", validate_default=True, frozen=True
+    )
+
+    database_url: str = Field(
+        default="sqlite:///var/digest.db",
+        description="SQLAlchemy URL of the database: a SQLite file, or postgresql+psycopg://...",
+    )
+    data_dir: Path = Field(
+        default=Path("var"),
+        description="Folder for the service's own files (the default SQLite database lives here).",
+    )
+    inbox_dir: Path = Field(
+        default=Path("var/inbox"),
+        description="Folder watched for new dumps; ingested files move to done/, bad ones to "
+        "rejected/ with a .reason file.",
+    )
+    max_dump_bytes: int = Field(
+        default=20 * 1024 * 1024,
+        gt=0,
+        description="Largest source (file or download) accepted, in bytes; larger ones are "
+        "rejected.",
+    )
+    timezone: str = Field(
+        default="UTC",
+        description="IANA time zone of the service: it decides which day an edition belongs to.",
+    )
+    log_level: str = Field(
+        default="INFO", description="Logging level: DEBUG, INFO, WARNING or ERROR."
+    )
+
+    @field_validator("database_url")
+    @classmethod
+    def _check_database_url(cls, value: str) -> str:
+        if not value.startswith(("sqlite:", "postgresql")):
+            raise ValueError("must start with sqlite:/// or postgresql+psycopg://")
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _check_timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {value!r}") from exc
+        return value
+
+    @field_validator("log_level")
+    @classmethod
+    def _check_log_level(cls, value: str) -> str:
+        upper = value.upper()
+        if upper not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
+            raise ValueError("must be DEBUG, INFO, WARNING or ERROR")
+        return upper
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        """Explicit arguments win, then the environment, then the TOML file, then defaults."""
+        path = _config_file.get()
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        if path is not None:
+            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=path))
+        return tuple(sources)
+
+
+def config_path(explicit: Path | None = None) -> Path | None:
+    """The config file to read: the explicit one, $DIGEST_CONFIG, or the default if present."""
+    if explicit is not None:
+        if not explicit.is_file():
+            raise ConfigError(f"{explicit}: config file not found")
+        return explicit
+    env = os.environ.get(CONFIG_ENV)
+    if env:
+        path = Path(env)
+        if not path.is_file():
+            raise ConfigError(f"{path}: config file not found (from ${CONFIG_ENV})")
+        return path
+    return DEFAULT_CONFIG_FILE if DEFAULT_CONFIG_FILE.is_file() else None
+
+
+def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings:
+    """Build the settings from the config file, the environment and explicit overrides."""
+    path = config_path(config_file)
+    token = _config_file.set(path)
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        where = str(path) if path else "settings"
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in err['loc']) or '?'}: {err['msg']}" for err in exc.errors()
+        )
+        raise ConfigError(f"{where}: {problems}") from exc
+    except ValueError as exc:  # a TOML syntax error surfaces as a ValueError subclass
+        raise ConfigError(f"{path}: {exc}") from exc
+    finally:
+        _config_file.reset(token)

@@ -1,0 +1,1 @@
+"""Ingestion: bytes from a source -> decoded text -> a ParsedListing. Pure, no database."""

@@ -1,0 +1,230 @@
+"""The orchestrator: the CLI, the scheduler and the web app call these functions, nothing below.
+
+Each function wires pure stages (decode, parse, reconcile) to the store and the file system.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
+
+from digest import sources
+from digest.config import Settings
+from digest.errors import InputError
+from digest.ingest.decode import decode_bytes
+from digest.ingest.detect import parse_listing
+from digest.ingest.identity import content_hash
+from digest.ingest.reconcile import lookup_keys, reconcile
+from digest.models import IngestResult, SourceFormat, StoredPaper
+from digest.store import editions, listings, papers, sightings
+from digest.store.db import make_engine, migrate, reading, transaction
+
+log = logging.getLogger(__name__)
+
+
+def open_store(settings: Settings) -> Engine:
+    """Create the engine for the configured database and bring its schema up to date."""
+    engine = make_engine(settings.database_url)
+    migrate(engine)
+    return engine
+
+
+def local_day(now: datetime, settings: Settings) -> date:
+    """The service's calendar day at `now`."""
+    return now.astimezone(ZoneInfo(settings.timezone)).date()
+
+
+def ingest_bytes(
+    engine: Engine,
+    data: bytes,
+    *,
+    source: str,
+    settings: Settings,
+    now: datetime,
+    fmt: SourceFormat | None = None,
+) -> IngestResult:
+    """Ingest one source in one transaction; a refused source changes nothing."""
+    try:
+        decoded = decode_bytes(data, source=source, max_bytes=settings.max_dump_bytes)
+        listing = parse_listing(decoded, source=source, today=local_day(now, settings), fmt=fmt)
+    except InputError as exc:
+        log.warning("ingest: file=%s rejected: %s", source, exc.reason)
+        return IngestResult(file=source, status="rejected", error=exc.reason)
+    digest_of_content = content_hash(decoded.text.encode("utf-8"))
+    entries = len(listing.papers)
+    try:
+        with transaction(engine) as session:
+            earlier = listings.find_by_hash(session, digest_of_content)
+            if earlier is not None:
+                reason = f"already ingested as listing {earlier.id} ({earlier.source})"
+                log.info("ingest: file=%s skipped: %s", source, reason)
+                return IngestResult(
+                    file=source,
+                    status="skipped",
+                    entries=entries,
+                    known=entries,
+                    warnings=(reason,),
+                    listing_id=earlier.id,
+                )
+            arxiv_ids, title_keys, hashes = lookup_keys(listing.papers)
+            known = papers.find_candidates(
+                session, arxiv_ids=arxiv_ids, title_keys=title_keys, abstract_hashes=hashes
+            )
+            plan = reconcile(listing.papers, known)
+            row = listings.add_listing(
+                session,
+                content_hash=digest_of_content,
+                source=source,
+                fmt=str(listing.format),
+                listing_day=listing.listing_day,
+                warnings=list(listing.warnings),
+                now=now,
+            )
+            assert row.id is not None
+            edition_id = (
+                editions.get_or_create(session, day=local_day(now, settings), now=now)
+                if plan.new
+                else None
+            )
+            new_ids = (
+                papers.add_papers(
+                    session, plan.new, listing_id=row.id, edition_id=edition_id, now=now
+                )
+                if edition_id is not None
+                else []
+            )
+            papers.apply_updates(session, plan.seen)
+            appearances = [
+                (paper_id, new.parsed.position, new.parsed.upvotes)
+                for paper_id, new in zip(new_ids, plan.new, strict=True)
+            ] + [(seen.paper_id, seen.parsed.position, seen.parsed.upvotes) for seen in plan.seen]
+            sightings.add_sightings(session, appearances, listing_id=row.id, now=now)
+            listings.set_counts(
+                session,
+                row,
+                entries=entries,
+                new=len(plan.new),
+                known=len(plan.seen),
+                edition_id=edition_id,
+            )
+    except IntegrityError:
+        # Another process ingested the same content between our check and our insert.
+        log.info("ingest: file=%s skipped: ingested concurrently", source)
+        return IngestResult(
+            file=source,
+            status="skipped",
+            entries=entries,
+            known=entries,
+            warnings=("ingested concurrently by another process",),
+        )
+    log.info(
+        "ingest: file=%s format=%s entries=%d new=%d seen=%d warnings=%d",
+        source,
+        listing.format,
+        entries,
+        len(plan.new),
+        len(plan.seen),
+        len(listing.warnings),
+    )
+    return IngestResult(
+        file=source,
+        status="ingested",
+        entries=entries,
+        new=len(plan.new),
+        known=len(plan.seen),
+        warnings=listing.warnings,
+        listing_id=row.id,
+    )
+
+
+def ingest_paths(
+    engine: Engine,
+    paths: Iterable[Path],
+    *,
+    settings: Settings,
+    now: datetime,
+    fmt: SourceFormat | None = None,
+    on_result: Callable[[IngestResult], None] | None = None,
+) -> list[IngestResult]:
+    """Ingest files (and folders' files) in order; a bad file never stops the others."""
+    results = []
+    for path in sources.expand_paths(list(paths)):
+        result = _ingest_file(engine, path, settings=settings, now=now, fmt=fmt)
+        results.append(result)
+        if on_result is not None:
+            on_result(result)
+    return results
+
+
+def ingest_inbox(
+    engine: Engine,
+    inbox: Path,
+    *,
+    settings: Settings,
+    now: datetime,
+    fmt: SourceFormat | None = None,
+    on_result: Callable[[IngestResult], None] | None = None,
+) -> list[IngestResult]:
+    """Ingest every file waiting in the inbox, then move it to done/ or rejected/."""
+    results = []
+    for path in sources.inbox_files(inbox):
+        result = _ingest_file(engine, path, settings=settings, now=now, fmt=fmt)
+        if result.status == "rejected":
+            sources.move_rejected(path, reason=result.error or "rejected", now=now)
+        else:
+            sources.move_done(path, now=now)
+        results.append(result)
+        if on_result is not None:
+            on_result(result)
+    return results
+
+
+def _ingest_file(
+    engine: Engine, path: Path, *, settings: Settings, now: datetime, fmt: SourceFormat | None
+) -> IngestResult:
+    try:
+        data = sources.read_source(path, max_bytes=settings.max_dump_bytes)
+    except InputError as exc:
+        log.warning("ingest: file=%s rejected: %s", path, exc.reason)
+        return IngestResult(file=str(path), status="rejected", error=exc.reason)
+    return ingest_bytes(engine, data, source=str(path), settings=settings, now=now, fmt=fmt)
+
+
+@dataclass(frozen=True, slots=True)
+class StoreStats:
+    """Counts of what is stored."""
+
+    papers: int
+    listings: int
+    editions: int
+    sightings: int
+
+
+def gather_stats(engine: Engine) -> StoreStats:
+    """Count the stored papers, listings, editions and sightings."""
+    with reading(engine) as session:
+        return StoreStats(
+            papers=papers.count_papers(session),
+            listings=listings.count_listings(session),
+            editions=editions.count_editions(session),
+            sightings=sightings.count_sightings(session),
+        )
+
+
+def recent_papers(engine: Engine, *, limit: int = 20) -> list[StoredPaper]:
+    """The newest stored papers."""
+    with reading(engine) as session:
+        return papers.list_papers(session, limit=limit)
+
+
+def find_paper(engine: Engine, ident: str) -> StoredPaper | None:
+    """One paper by row id, identity key or arXiv id."""
+    with reading(engine) as session:
+        return papers.get_paper(session, ident)

@@ -1,0 +1,144 @@
+"""SQL for papers."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+
+from sqlalchemy import func, or_, update
+from sqlmodel import Session, col, select
+
+from digest.models import KnownPaper, NewPaper, SeenPaper, StoredPaper
+from digest.store.tables import Paper, Sighting
+
+# Bound parameters per IN list; well under SQLite's and PostgreSQL's limits.
+_CHUNK = 500
+
+
+def find_candidates(
+    session: Session,
+    *,
+    arxiv_ids: Iterable[str],
+    title_keys: Iterable[str],
+    abstract_hashes: Iterable[str],
+) -> list[KnownPaper]:
+    """Stored papers sharing an arXiv id, title key or abstract fingerprint (index lookups)."""
+    found: dict[int, KnownPaper] = {}
+    for column, values in (
+        (Paper.arxiv_id, sorted(arxiv_ids)),
+        (Paper.title_key, sorted(title_keys)),
+        (Paper.abstract_hash, sorted(abstract_hashes)),
+    ):
+        for start in range(0, len(values), _CHUNK):
+            chunk = values[start : start + _CHUNK]
+            for row in session.exec(select(Paper).where(col(column).in_(chunk))):
+                assert row.id is not None
+                found[row.id] = _known(row)
+    return list(found.values())
+
+
+def _known(row: Paper) -> KnownPaper:
+    assert row.id is not None
+    return KnownPaper(
+        id=row.id,
+        key=row.key,
+        arxiv_id=row.arxiv_id,
+        title=row.title,
+        title_key=row.title_key,
+        abstract=row.abstract,
+        abstract_hash=row.abstract_hash,
+        author_count=row.author_count,
+        upvotes=row.upvotes,
+    )
+
+
+def add_papers(
+    session: Session,
+    papers: Sequence[NewPaper],
+    *,
+    listing_id: int,
+    edition_id: int,
+    now: datetime,
+) -> list[int]:
+    """Insert new papers; returns their ids in the same order."""
+    rows = [
+        Paper(
+            key=paper.key,
+            arxiv_id=paper.parsed.arxiv_id,
+            title=paper.parsed.title,
+            title_key=paper.title_key,
+            abstract=paper.parsed.abstract,
+            abstract_hash=paper.abstract_hash,
+            authors=list(paper.parsed.authors),
+            author_count=paper.parsed.author_count,
+            organization=paper.parsed.organization,
+            published=paper.parsed.published,
+            upvotes=paper.parsed.upvotes,
+            first_seen_at=now,
+            listing_id=listing_id,
+            edition_id=edition_id,
+        )
+        for paper in papers
+    ]
+    session.add_all(rows)
+    session.flush()
+    return [row.id for row in rows if row.id is not None]
+
+
+def apply_updates(session: Session, seen: Iterable[SeenPaper]) -> int:
+    """Write what sightings taught about known papers; returns how many rows changed."""
+    changed = 0
+    for sighting in seen:
+        if sighting.updates:
+            session.execute(
+                update(Paper).where(col(Paper.id) == sighting.paper_id).values(**sighting.updates)
+            )
+            changed += 1
+    return changed
+
+
+def count_papers(session: Session) -> int:
+    """How many papers are stored."""
+    return session.exec(select(func.count()).select_from(Paper)).one()
+
+
+def get_paper(session: Session, ident: str) -> StoredPaper | None:
+    """A paper by row id, identity key or arXiv id, with its sighting count."""
+    if ident.isdigit():
+        row = session.get(Paper, int(ident))
+    else:
+        row = session.exec(
+            select(Paper).where(or_(col(Paper.key) == ident, col(Paper.arxiv_id) == ident))
+        ).first()
+    if row is None:
+        return None
+    count = session.exec(
+        select(func.count()).select_from(Sighting).where(Sighting.paper_id == row.id)
+    ).one()
+    return to_stored(row, sightings=count)
+
+
+def list_papers(session: Session, *, limit: int = 50, offset: int = 0) -> list[StoredPaper]:
+    """The newest papers first."""
+    rows = session.exec(select(Paper).order_by(col(Paper.id).desc()).offset(offset).limit(limit))
+    return [to_stored(row) for row in rows]
+
+
+def to_stored(row: Paper, *, sightings: int = 0) -> StoredPaper:
+    """Convert a row to the public type at the store's edge."""
+    assert row.id is not None
+    return StoredPaper(
+        id=row.id,
+        key=row.key,
+        arxiv_id=row.arxiv_id,
+        title=row.title,
+        abstract=row.abstract,
+        authors=tuple(row.authors),
+        author_count=row.author_count,
+        organization=row.organization,
+        published=row.published,
+        upvotes=row.upvotes,
+        first_seen_at=row.first_seen_at,
+        edition_id=row.edition_id,
+        sightings=sightings,
+    )

@@ -1,0 +1,88 @@
+"""The database tables (SQLModel). Rows never leave the store: modules convert them to models."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from digest.store.types import UTCDateTime
+
+# Naming constraints keeps Alembic migrations identical on SQLite and PostgreSQL.
+SQLModel.metadata.naming_convention = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Edition(SQLModel, table=True):
+    """The batch of papers that became new on one day."""
+
+    __tablename__ = "editions"
+
+    id: int | None = Field(default=None, primary_key=True)
+    day: date = Field(unique=True)
+    created_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
+
+
+class Listing(SQLModel, table=True):
+    """One ingested source (a dump file, an API response, a feed)."""
+
+    __tablename__ = "listings"
+
+    id: int | None = Field(default=None, primary_key=True)
+    content_hash: str = Field(max_length=64, unique=True)
+    source: str = Field(max_length=1024)
+    format: str = Field(max_length=16)
+    listing_day: date | None = None
+    entries: int = 0
+    new_count: int = 0
+    known_count: int = 0
+    warnings: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    status: str = Field(default="ingested", max_length=16)
+    error: str | None = Field(default=None, sa_column=Column(Text))
+    edition_id: int | None = Field(default=None, foreign_key="editions.id")
+    ingested_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
+
+
+class Paper(SQLModel, table=True):
+    """Every paper digest has ever seen, once."""
+
+    __tablename__ = "papers"
+
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(max_length=520, unique=True)
+    arxiv_id: str | None = Field(default=None, max_length=32, unique=True)
+    title: str = Field(sa_column=Column(Text, nullable=False))
+    title_key: str = Field(max_length=520, index=True)
+    abstract: str = Field(sa_column=Column(Text, nullable=False))
+    abstract_hash: str | None = Field(default=None, max_length=32, index=True)
+    authors: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    author_count: int | None = None
+    organization: str | None = Field(default=None, max_length=300)
+    published: date | None = None
+    upvotes: int | None = None
+    first_seen_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
+    listing_id: int = Field(foreign_key="listings.id", index=True)
+    edition_id: int = Field(foreign_key="editions.id", index=True)
+
+
+class Sighting(SQLModel, table=True):
+    """A paper's appearance in a listing: its place and upvotes that day (feeds trending)."""
+
+    __tablename__ = "sightings"
+    __table_args__ = (
+        UniqueConstraint("paper_id", "listing_id"),
+        Index("ix_sightings_listing_id_position", "listing_id", "position"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    paper_id: int = Field(foreign_key="papers.id", index=True)
+    listing_id: int = Field(foreign_key="listings.id")
+    position: int
+    upvotes: int | None = None
+    seen_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
