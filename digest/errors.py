@@ -22,3 +22,13 @@ class InputError(DigestError):
 
 class NotFoundError(DigestError):
     """A requested object does not exist."""
+
+
+class QueryError(DigestError):
+    """An alert query is malformed; says what is wrong and where (0-based character)."""
+
+    def __init__(self, message: str, *, position: int | None = None) -> None:
+        where = f" at character {position + 1}" if position is not None else ""
+        super().__init__(f"{message}{where}")
+        self.message = message
+        self.position = position
