@@ -113,3 +113,29 @@ class StoredPaper:
     first_seen_at: datetime
     edition_id: int
     sightings: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class AlertInfo:
+    """A stored alert."""
+
+    id: int
+    query: str
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class SubscriberInfo:
+    """A stored subscriber with their alerts, as every surface sees them."""
+
+    id: int
+    email: str
+    status: str  # pending | active | unsubscribed | bounced | complained
+    timezone: str
+    send_hour: int
+    frequency: str  # daily | weekly
+    max_papers: int
+    include_trending: bool
+    created_at: datetime
+    confirmed_at: datetime | None
+    alerts: tuple[AlertInfo, ...] = ()

@@ -86,3 +86,54 @@ class Sighting(SQLModel, table=True):
     position: int
     upvotes: int | None = None
     seen_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
+
+
+class Subscriber(SQLModel, table=True):
+    """A person who gets digests; pending until they confirm (double opt-in)."""
+
+    __tablename__ = "subscribers"
+
+    id: int | None = Field(default=None, primary_key=True)
+    email: str = Field(max_length=320, unique=True)
+    status: str = Field(default="pending", max_length=16, index=True)
+    timezone: str = Field(default="UTC", max_length=64)
+    send_hour: int = 7
+    frequency: str = Field(default="daily", max_length=8)
+    max_papers: int = 20
+    include_trending: bool = True
+    created_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
+    confirmed_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime))
+    unsubscribed_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime))
+
+
+class Alert(SQLModel, table=True):
+    """A subscriber's keyword alert: a query in the alert language."""
+
+    __tablename__ = "alerts"
+    __table_args__ = (UniqueConstraint("subscriber_id", "query"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    subscriber_id: int = Field(foreign_key="subscribers.id", index=True, ondelete="CASCADE")
+    query: str = Field(max_length=300)
+    created_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
+
+
+class TermStat(SQLModel, table=True):
+    """Archive-wide document frequency of an analyzed term (for BM25 idf)."""
+
+    __tablename__ = "term_stats"
+
+    term: str = Field(max_length=120, primary_key=True)
+    df: int = 0
+
+
+class CorpusStat(SQLModel, table=True):
+    """Archive-wide counts for BM25 length normalisation; a single row."""
+
+    __tablename__ = "corpus_stats"
+
+    id: int = Field(default=1, primary_key=True)
+    documents: int = 0
+    title_terms: int = 0
+    abstract_terms: int = 0
+    analyzer: str = Field(default="", max_length=32)

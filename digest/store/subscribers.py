@@ -1,0 +1,136 @@
+"""SQL for subscribers and their alerts."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from datetime import datetime
+
+from sqlalchemy import delete, func
+from sqlmodel import Session, col, select
+
+from digest.models import AlertInfo, SubscriberInfo
+from digest.store.tables import Alert, Subscriber
+
+
+def add_subscriber(
+    session: Session,
+    *,
+    email: str,
+    status: str,
+    now: datetime,
+    timezone: str = "UTC",
+    send_hour: int = 7,
+    frequency: str = "daily",
+    max_papers: int = 20,
+    include_trending: bool = True,
+) -> int:
+    """Insert a subscriber; the caller has normalised and validated the address."""
+    row = Subscriber(
+        email=email,
+        status=status,
+        timezone=timezone,
+        send_hour=send_hour,
+        frequency=frequency,
+        max_papers=max_papers,
+        include_trending=include_trending,
+        created_at=now,
+        confirmed_at=now if status == "active" else None,
+    )
+    session.add(row)
+    session.flush()
+    assert row.id is not None
+    return row.id
+
+
+def find_id(session: Session, email: str) -> int | None:
+    """The id of the subscriber with this (normalised) address."""
+    return session.exec(select(Subscriber.id).where(Subscriber.email == email)).first()
+
+
+def get_subscriber(session: Session, subscriber_id: int) -> SubscriberInfo | None:
+    """One subscriber with their alerts."""
+    row = session.get(Subscriber, subscriber_id)
+    if row is None:
+        return None
+    return _info(row, _alerts_of(session, [subscriber_id]).get(subscriber_id, ()))
+
+
+def list_subscribers(
+    session: Session, *, statuses: Iterable[str] | None = None
+) -> list[SubscriberInfo]:
+    """Subscribers (optionally of some statuses) with their alerts, oldest first."""
+    query = select(Subscriber).order_by(col(Subscriber.id))
+    if statuses is not None:
+        query = query.where(col(Subscriber.status).in_(list(statuses)))
+    rows = list(session.exec(query))
+    alerts = _alerts_of(session, [row.id for row in rows if row.id is not None])
+    return [_info(row, alerts.get(row.id or 0, ())) for row in rows]
+
+
+def delete_subscriber(session: Session, subscriber_id: int) -> bool:
+    """Delete a subscriber and everything that is theirs; False if there was none."""
+    session.execute(delete(Alert).where(col(Alert.subscriber_id) == subscriber_id))
+    result = session.execute(delete(Subscriber).where(col(Subscriber.id) == subscriber_id))
+    return bool(getattr(result, "rowcount", 0))
+
+
+def count_subscribers(session: Session, *, status: str | None = None) -> int:
+    """How many subscribers (of a status)."""
+    query = select(func.count()).select_from(Subscriber)
+    if status is not None:
+        query = query.where(Subscriber.status == status)
+    return session.exec(query).one()
+
+
+def add_alert(session: Session, subscriber_id: int, query: str, *, now: datetime) -> int | None:
+    """Add an alert; None when the subscriber already has this exact query."""
+    existing = session.exec(
+        select(Alert.id).where(Alert.subscriber_id == subscriber_id, Alert.query == query)
+    ).first()
+    if existing is not None:
+        return None
+    row = Alert(subscriber_id=subscriber_id, query=query, created_at=now)
+    session.add(row)
+    session.flush()
+    return row.id
+
+
+def remove_alert(session: Session, subscriber_id: int, query: str) -> bool:
+    """Remove a subscriber's alert by its query text; False if they had none such."""
+    result = session.execute(
+        delete(Alert).where(col(Alert.subscriber_id) == subscriber_id, col(Alert.query) == query)
+    )
+    return bool(getattr(result, "rowcount", 0))
+
+
+def _alerts_of(session: Session, ids: list[int]) -> dict[int, tuple[AlertInfo, ...]]:
+    grouped: dict[int, list[AlertInfo]] = defaultdict(list)
+    for start in range(0, len(ids), 500):
+        chunk = ids[start : start + 500]
+        rows = session.exec(
+            select(Alert).where(col(Alert.subscriber_id).in_(chunk)).order_by(col(Alert.id))
+        )
+        for row in rows:
+            assert row.id is not None
+            grouped[row.subscriber_id].append(
+                AlertInfo(id=row.id, query=row.query, created_at=row.created_at)
+            )
+    return {key: tuple(value) for key, value in grouped.items()}
+
+
+def _info(row: Subscriber, alerts: tuple[AlertInfo, ...]) -> SubscriberInfo:
+    assert row.id is not None
+    return SubscriberInfo(
+        id=row.id,
+        email=row.email,
+        status=row.status,
+        timezone=row.timezone,
+        send_hour=row.send_hour,
+        frequency=row.frequency,
+        max_papers=row.max_papers,
+        include_trending=row.include_trending,
+        created_at=row.created_at,
+        confirmed_at=row.confirmed_at,
+        alerts=alerts,
+    )
