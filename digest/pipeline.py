@@ -6,34 +6,47 @@ Each function wires pure stages (decode, parse, reconcile) to the store and the 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import ArgumentError, IntegrityError, OperationalError
 
 from digest import sources
 from digest.config import Settings
-from digest.errors import InputError
+from digest.errors import ConfigError, DigestError, InputError
 from digest.ingest.decode import decode_bytes
 from digest.ingest.detect import parse_listing
 from digest.ingest.identity import content_hash
 from digest.ingest.reconcile import lookup_keys, reconcile
-from digest.models import IngestResult, SourceFormat, StoredPaper
+from digest.models import IngestResult, SeenPaper, SourceFormat, StoredPaper
 from digest.store import editions, listings, papers, sightings
-from digest.store.db import make_engine, migrate, reading, transaction
+from digest.store.db import display_url, make_engine, migrate, reading, transaction
 
 log = logging.getLogger(__name__)
 
 
 def open_store(settings: Settings) -> Engine:
     """Create the engine for the configured database and bring its schema up to date."""
-    engine = make_engine(settings.database_url)
-    migrate(engine)
+    try:
+        engine = make_engine(settings.database_url)
+        migrate(engine)
+    except ArgumentError as exc:
+        raise ConfigError(f"database_url: {exc}") from exc
+    except (OSError, OperationalError) as exc:
+        # A server that is down or a folder that cannot be written: one line, not a traceback.
+        raise DigestError(
+            f"cannot open the database {store_location(settings)}: {_first_line(exc)}"
+        ) from exc
     return engine
+
+
+def store_location(settings: Settings) -> str:
+    """The database URL with any password hidden, fit for messages and logs."""
+    return display_url(settings.database_url)
 
 
 def local_day(now: datetime, settings: Settings) -> date:
@@ -57,6 +70,13 @@ def ingest_bytes(
     except InputError as exc:
         log.warning("ingest: file=%s rejected: %s", source, exc.reason)
         return IngestResult(file=source, status="rejected", error=exc.reason)
+    except Exception as exc:
+        # The parsers are pure, so anything else they raise was provoked by this content (JSON
+        # nested too deep, say). Refusing the file keeps it from stopping every later inbox run.
+        reason = f"could not be parsed ({type(exc).__name__}: {_first_line(exc)})"
+        log.warning("ingest: file=%s rejected: %s", source, reason)
+        log.debug("ingest: parser failure on %s", source, exc_info=True)
+        return IngestResult(file=source, status="rejected", error=reason)
     digest_of_content = content_hash(decoded.text.encode("utf-8"))
     entries = len(listing.papers)
     try:
@@ -78,13 +98,15 @@ def ingest_bytes(
                 session, arxiv_ids=arxiv_ids, title_keys=title_keys, abstract_hashes=hashes
             )
             plan = reconcile(listing.papers, known)
+            seen, duplicates = _one_sighting_per_paper(plan.seen)
+            warnings = listing.warnings + duplicates
             row = listings.add_listing(
                 session,
                 content_hash=digest_of_content,
                 source=source,
                 fmt=str(listing.format),
                 listing_day=listing.listing_day,
-                warnings=list(listing.warnings),
+                warnings=list(warnings),
                 now=now,
             )
             assert row.id is not None
@@ -100,11 +122,14 @@ def ingest_bytes(
                 if edition_id is not None
                 else []
             )
-            papers.apply_updates(session, plan.seen)
+            papers.apply_updates(session, seen)
             appearances = [
                 (paper_id, new.parsed.position, new.parsed.upvotes)
                 for paper_id, new in zip(new_ids, plan.new, strict=True)
-            ] + [(seen.paper_id, seen.parsed.position, seen.parsed.upvotes) for seen in plan.seen]
+            ] + [
+                (sighting.paper_id, sighting.parsed.position, sighting.parsed.upvotes)
+                for sighting in seen
+            ]
             sightings.add_sightings(session, appearances, listing_id=row.id, now=now)
             listings.set_counts(
                 session,
@@ -114,7 +139,15 @@ def ingest_bytes(
                 known=len(plan.seen),
                 edition_id=edition_id,
             )
-    except IntegrityError:
+    except IntegrityError as exc:
+        with reading(engine) as session:
+            earlier = listings.find_by_hash(session, digest_of_content)
+        if earlier is None:
+            # Not a race on the same content: this listing conflicts with stored rows. The
+            # transaction rolled back, so refuse it and say why instead of calling it a skip.
+            reason = f"the database refused it: {_first_line(exc)}"
+            log.error("ingest: file=%s rejected: %s", source, reason)
+            return IngestResult(file=source, status="rejected", error=reason)
         # Another process ingested the same content between our check and our insert.
         log.info("ingest: file=%s skipped: ingested concurrently", source)
         return IngestResult(
@@ -122,7 +155,8 @@ def ingest_bytes(
             status="skipped",
             entries=entries,
             known=entries,
-            warnings=("ingested concurrently by another process",),
+            warnings=(f"ingested concurrently as listing {earlier.id} ({earlier.source})",),
+            listing_id=earlier.id,
         )
     log.info(
         "ingest: file=%s format=%s entries=%d new=%d seen=%d warnings=%d",
@@ -131,7 +165,7 @@ def ingest_bytes(
         entries,
         len(plan.new),
         len(plan.seen),
-        len(listing.warnings),
+        len(warnings),
     )
     return IngestResult(
         file=source,
@@ -139,9 +173,32 @@ def ingest_bytes(
         entries=entries,
         new=len(plan.new),
         known=len(plan.seen),
-        warnings=listing.warnings,
+        warnings=warnings,
         listing_id=row.id,
     )
+
+
+def _one_sighting_per_paper(seen: Sequence[SeenPaper]) -> tuple[list[SeenPaper], tuple[str, ...]]:
+    """Keep the first of several entries of one listing that matched the same stored paper."""
+    # Two entries can reach one paper (its title, and a near-duplicate title with the same
+    # abstract); a second sighting in one listing would break the (paper, listing) key.
+    first: dict[int, SeenPaper] = {}
+    warnings: list[str] = []
+    for sighting in seen:
+        earlier = first.setdefault(sighting.paper_id, sighting)
+        if earlier is not sighting:
+            warnings.append(
+                f"entry {sighting.parsed.position}: same paper as entry "
+                f"{earlier.parsed.position}, sighting not recorded twice"
+            )
+    return list(first.values()), tuple(warnings)
+
+
+def _first_line(exc: BaseException) -> str:
+    """An exception's message without SQLAlchemy's background links and driver tracebacks."""
+    cause = getattr(exc, "orig", None) or exc
+    lines = str(cause).strip().splitlines()
+    return lines[0] if lines else type(cause).__name__
 
 
 def ingest_paths(
