@@ -6,6 +6,7 @@ to `rejected/` with a `.reason` file beside it that says why.
 
 from __future__ import annotations
 
+import itertools
 import os
 from collections.abc import Iterator
 from datetime import datetime
@@ -66,8 +67,22 @@ def move_rejected(path: Path, *, reason: str, now: datetime) -> Path:
 
 def _move(path: Path, folder: Path, *, now: datetime) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
-    target = folder / path.name
-    if target.exists():  # never overwrite an earlier file of the same name
-        target = folder / f"{path.stem}.{now.strftime('%Y%m%dT%H%M%S%f')}{path.suffix}"
+    target = _free_name(folder, path, now=now)
     os.replace(path, target)
     return target
+
+
+def _free_name(folder: Path, path: Path, *, now: datetime) -> Path:
+    """A name in `folder` that no earlier file (or its `.reason`) holds: nothing is overwritten."""
+    # The clock alone is not enough: one run moves every file with the same `now`, and a name
+    # that arrives a third time would otherwise land on the second one's stamped name.
+    stamp = now.strftime("%Y%m%dT%H%M%S%f")
+    candidates = itertools.chain(
+        [path.name, f"{path.stem}.{stamp}{path.suffix}"],
+        (f"{path.stem}.{stamp}-{n}{path.suffix}" for n in itertools.count(2)),
+    )
+    for name in candidates:
+        target = folder / name
+        if not target.exists() and not target.with_name(name + ".reason").exists():
+            return target
+    raise AssertionError("unreachable: itertools.count never ends")
