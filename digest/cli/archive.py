@@ -7,7 +7,9 @@ from dataclasses import asdict
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 
 from digest import pipeline
 from digest.cli.app import Context, app, console
@@ -33,10 +35,11 @@ def list_papers(
     for column in ("id", "key", "title", "published", "upvotes"):
         table.add_column(column)
     for row in rows:
+        # Titles are data: `[Re] ...` or `[/math]` must print as written, not as Rich markup.
         table.add_row(
             str(row.id),
-            row.key[:30],
-            row.title[:80],
+            escape(row.key[:30]),
+            escape(row.title[:80]),
             str(row.published or ""),
             "" if row.upvotes is None else str(row.upvotes),
         )
@@ -57,19 +60,21 @@ def show_paper(
     if as_json:
         print(json.dumps(asdict(paper), indent=2, default=str))
         return
-    console.print(f"[bold]{paper.title}[/bold]")
-    console.print(f"key: {paper.key}   arXiv: {paper.arxiv_id or '-'}")
+    # Everything below is data from a dump: printed as written, never parsed as Rich markup.
+    console.print(Text(paper.title, style="bold"))
+    console.print(f"key: {paper.key}   arXiv: {paper.arxiv_id or '-'}", markup=False)
     authors = ", ".join(paper.authors) or (
         f"{paper.author_count} authors" if paper.author_count else "-"
     )
-    console.print(f"authors: {authors}   organisation: {paper.organization or '-'}")
+    console.print(f"authors: {authors}   organisation: {paper.organization or '-'}", markup=False)
     console.print(
         f"published: {paper.published or '-'}   upvotes: "
-        f"{'-' if paper.upvotes is None else paper.upvotes}   first seen: {paper.first_seen_at}"
+        f"{'-' if paper.upvotes is None else paper.upvotes}   first seen: {paper.first_seen_at}",
+        markup=False,
     )
     console.print(f"sightings: {paper.sightings}")
     console.print()
-    console.print(paper.abstract)
+    console.print(paper.abstract, markup=False)
 
 
 @app.command()

@@ -8,8 +8,10 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn
 from rich.table import Table
+from rich.text import Text
 
 from digest import pipeline
 from digest.cli.app import EXIT_INPUT, Context, app, console, err_console, now_utc
@@ -22,7 +24,12 @@ def init(ctx: typer.Context) -> None:
     """Create the database (or bring its schema up to date)."""
     context: Context = ctx.obj
     context.engine()
-    console.print(f"database ready: {context.settings.database_url}")
+    # The URL may carry a password; the user only needs to see where the database is.
+    console.print(
+        f"database ready: {pipeline.store_location(context.settings)}",
+        markup=False,
+        soft_wrap=True,
+    )
 
 
 @app.command()
@@ -50,6 +57,8 @@ def ingest(
     context: Context = ctx.obj
     if not paths and inbox is None:
         raise typer.BadParameter("give PATH... or --inbox DIR")
+    if paths and inbox is not None:
+        raise typer.BadParameter("give PATH... or --inbox DIR, not both")
     engine = context.engine()
     now = now_utc()
     files = inbox_files(inbox) if inbox is not None else list(expand_paths(paths or []))
@@ -80,7 +89,12 @@ def ingest(
         _print_table(results)
     rejected = [result for result in results if result.status == "rejected"]
     for result in rejected:
-        err_console.print(f"[red]rejected[/red] {result.file}: {result.error}")
+        # One unwrapped line per file, so that scripts and logs can grep it; file names and
+        # reasons are data, never Rich markup.
+        err_console.print(
+            Text.assemble(("rejected", "red"), f" {result.file}: {result.error}"),
+            soft_wrap=True,
+        )
     if rejected:
         raise typer.Exit(EXIT_INPUT)
 
@@ -100,14 +114,18 @@ def _print_table(results: list[IngestResult]) -> None:
         )
     for result in results:
         table.add_row(
-            Path(result.file).name,
+            escape(Path(result.file).name),
             result.status,
             str(result.entries),
             str(result.new),
             str(result.known),
-            str(len(result.warnings)) if result.status != "rejected" else (result.error or ""),
+            str(len(result.warnings))
+            if result.status != "rejected"
+            else escape(result.error or ""),
         )
     console.print(table)
     for result in results:
         for warning in result.warnings:
-            console.print(f"[yellow]warning[/yellow] {Path(result.file).name}: {warning}")
+            console.print(
+                Text.assemble(("warning", "yellow"), f" {Path(result.file).name}: {warning}")
+            )
