@@ -11,6 +11,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
+from itertools import pairwise
 
 import Stemmer
 
@@ -149,3 +150,33 @@ def terms(text: str) -> list[str]:
 def word_terms(text: str) -> list[str]:
     """The plain (non-compound) terms of a text in order: what a phrase is made of."""
     return [token.term for token in tokenize(text) if not token.compound]
+
+
+MAX_JOINED_IN_PHRASE = 4  # 2**4 variants at most per phrase
+
+
+def phrase_variants(text: str) -> list[tuple[str, ...]]:
+    """A phrase's term sequences: its words, then with joined forms in place of their parts.
+
+    `"chest x-ray"` must also find `chest xray`, as the unquoted words do: every choice of
+    non-overlapping compounds (`xray`, `selfsupervis`) gives one more sequence.
+    """
+    tokens = tokenize(text)
+    plain = [token for token in tokens if not token.compound]
+    compounds = [token for token in tokens if token.compound][:MAX_JOINED_IN_PHRASE]
+    variants: dict[tuple[str, ...], None] = {}
+    for mask in range(2 ** len(compounds)):
+        chosen = sorted(
+            (c for bit, c in enumerate(compounds) if mask >> bit & 1), key=lambda c: c.start
+        )
+        if any(a.end > b.start for a, b in pairwise(chosen)):
+            continue  # `and X ray` joins as `andx` or as `xray`, not both
+        sequence: list[str] = []
+        for token in plain:
+            cover = next((c for c in chosen if c.start <= token.start < c.end), None)
+            if cover is None:
+                sequence.append(token.term)
+            elif cover.start == token.start:
+                sequence.append(cover.term)
+        variants.setdefault(tuple(sequence), None)
+    return list(variants)

@@ -17,7 +17,7 @@ import unicodedata
 from dataclasses import dataclass
 
 from digest.errors import QueryError
-from digest.rank.analyzer import STOPWORDS, tokenize, word_terms
+from digest.rank.analyzer import STOPWORDS, phrase_variants, tokenize
 
 MAX_QUERY_CHARS = 300
 MAX_TERMS = 24
@@ -206,12 +206,10 @@ def _term(value: str, start: int, *, phrase: bool) -> tuple[Term | None, bool, i
     if not body:
         raise QueryError(f"nothing after {prefix!r}", position=start)
     if phrase or body.startswith('"'):
-        words = tuple(word_terms(body.strip('"')))
-        if not words:
+        # The words in a row, or with `xray` for `x-ray`: quoting must not lose a variant.
+        alternatives: tuple[tuple[str, ...], ...] = tuple(phrase_variants(body.strip('"')))
+        if not alternatives[0]:
             raise QueryError(f"the phrase {body} has no words", position=start)
-        alternatives: tuple[tuple[str, ...], ...] = (words,)
-        if len(words) == 1:
-            alternatives = ((words[0],),)
     else:
         alternatives = _word_alternatives(body)
         if not alternatives:
