@@ -28,10 +28,12 @@ _MONTHS = {
 }
 MONTH_PATTERN = "|".join(sorted(_MONTHS, key=len, reverse=True))
 # `Mar 11`, `Nov 19, 2024`, `Sep 8, 2025 3` (the trailing number is the upvote count).
+# ASCII only: with Unicode case folding `Auguſt` (long s) or `Aprıl` (dotless i) would
+# match and then miss the `_MONTHS` lookup.
 DATE_LINE = re.compile(
     rf"^(?P<month>{MONTH_PATTERN})\.? (?P<day>\d{{1,2}})(?:, ?(?P<year>\d{{4}}))?"
     rf"(?: (?P<upvotes>\d{{1,7}}))?$",
-    re.IGNORECASE,
+    re.IGNORECASE | re.ASCII,
 )
 
 

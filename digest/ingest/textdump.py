@@ -28,10 +28,15 @@ BOILERPLATE = frozenset(
         "byAK and the research community",
     )
 )
-_SUBSCRIBE = "Subscribe"
+# One dump glues the Subscribe button to the first title: "SubscribeDermaCon-IN: ...". Titles
+# may start in lower case ("nnU-Net: ..."); only "Subscriber(s)" and "Subscribed" are words.
+_GLUED_SUBSCRIBE = re.compile(r"^Subscribe(?!(?:rs?|d)\b)\s*(?P<rest>.+)$")
 _AUTHORS = re.compile(r"^[•·*-]?\s*(?P<count>\d[\d,]*)\s+authors?$", re.IGNORECASE)
 _SEPARATOR = frozenset({"·", "•", "-"})
 _SENTENCE_END = re.compile(r"[.!?](?:\s+[A-Z(\[]|$)")
+# Abstracts end with a period; titles do not, though they may hold `?` and `!` ("Is X All You
+# Need? Yes! ...") and must not be taken for a second paragraph of the abstract before them.
+_PROSE_END = re.compile(r"\.[\"')\]]*$")
 MAX_TITLE_CHARS = 300
 MIN_ABSTRACT_CHARS = 80
 
@@ -68,6 +73,7 @@ def parse_text_dump(text: str, *, today: date) -> ParsedListing:
     lines, day = _classify(text)
     listing_day = resolve_date(day[0], day[1], None, reference=today) if day else None
     entries = _pair(lines, reference=listing_day or today, warnings=warnings)
+    _check_last(entries, warnings=warnings)
     papers = _finish(entries, warnings=warnings)
     return ParsedListing(
         format=SourceFormat.TEXT,
@@ -87,9 +93,8 @@ def _classify(text: str) -> tuple[list[_Line], tuple[str, int] | None]:
         if not line or line.casefold() in BOILERPLATE:
             continue
         if in_header:
-            # One dump glues the Subscribe button to the first title: "SubscribeDermaCon-IN: ..."
-            if line.startswith(_SUBSCRIBE) and not line[len(_SUBSCRIBE)].islower():
-                line = line[len(_SUBSCRIBE) :].lstrip()
+            if glued := _GLUED_SUBSCRIBE.match(line):
+                line = glued.group("rest")
             match = DATE_LINE.match(line)
             if match and not match.group("year") and not match.group("upvotes"):
                 listing_day = (match.group("month"), int(match.group("day")))
@@ -114,8 +119,10 @@ def _looks_like_title(line: str) -> bool:
 
 
 def _looks_like_prose(line: str) -> bool:
-    """Abstracts are long, or several sentences; titles are neither."""
-    return len(line) > MAX_TITLE_CHARS or len(_SENTENCE_END.findall(line)) >= 2
+    """Abstracts are long, or several sentences ending with a period; titles are neither."""
+    return len(line) > MAX_TITLE_CHARS or (
+        len(_SENTENCE_END.findall(line)) >= 2 and _PROSE_END.search(line) is not None
+    )
 
 
 def _pair(lines: list[_Line], *, reference: date, warnings: list[str]) -> list[_Entry]:
@@ -128,7 +135,7 @@ def _pair(lines: list[_Line], *, reference: date, warnings: list[str]) -> list[_
                 current.organization = line.text
                 continue
             if current is None or current.closed or current.abstract_parts:
-                if _looks_like_prose(line.text) and current is not None and not current.closed:
+                if current is not None and not current.closed and _continues_abstract(line, nxt):
                     # An abstract broken into paragraphs: the extra paragraph joins it.
                     current.abstract_parts.append(line.text)
                     continue
@@ -163,6 +170,14 @@ def _pair(lines: list[_Line], *, reference: date, warnings: list[str]) -> list[_
     return entries
 
 
+def _continues_abstract(line: _Line, nxt: _Line | None) -> bool:
+    """Another paragraph of the abstract: prose, or a sentence no abstract follows (`Code: x.`)."""
+    if _looks_like_prose(line.text):
+        return True
+    before_abstract = nxt is not None and nxt.kind is _Kind.TEXT and _looks_like_prose(nxt.text)
+    return _PROSE_END.search(line.text) is not None and not before_abstract
+
+
 def _is_organization(line: _Line, nxt: _Line | None) -> bool:
     """A short line right before the `·` separator names the submitting organisation."""
     return (
@@ -192,6 +207,18 @@ def _attach(entry: _Entry, line: _Line, *, reference: date) -> None:
             entry.upvotes = int(match.group("upvotes"))
         entry.closed = True
     # The separator only tells us metadata follows; nothing to store.
+
+
+def _check_last(entries: list[_Entry], *, warnings: list[str]) -> None:
+    """In a dump whose entries end with a date line, a last entry without one may be cut off."""
+    last = entries[-1] if entries else None
+    if last is None or last.closed or not last.abstract_parts:
+        return  # complete, or already reported as an entry with no abstract
+    if any(entry.closed for entry in entries):
+        warnings.append(
+            f"line {last.line}: last entry has no date line, the dump may be cut off: "
+            f"{_clip(last.title)}"
+        )
 
 
 def _finish(entries: list[_Entry], *, warnings: list[str]) -> list[ParsedPaper]:
