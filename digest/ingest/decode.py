@@ -39,7 +39,8 @@ def decode_bytes(data: bytes, *, source: str, max_bytes: int) -> DecodedText:
     text, encoding = _decode(data, source=source, warnings=warnings)
     if "\x00" in text:
         raise InputError(source, "contains NUL bytes: binary data, not a text listing")
-    controls = len(_CONTROLS.findall(text.replace("\r", "").replace("\t", "")))
+    # CR and NEL are line breaks here, not binary garbage.
+    controls = len(_CONTROLS.findall(text.replace("\r", "").replace("\x85", "")))
     if controls > max(8, len(text) // 1000):
         raise InputError(source, f"binary data: {controls} control characters")
     return DecodedText(text=normalize_text(text), encoding=encoding, warnings=tuple(warnings))
@@ -65,8 +66,8 @@ def _decode(data: bytes, *, source: str, warnings: list[str]) -> tuple[str, str]
     try:
         return data.decode("utf-8"), "utf-8"
     except UnicodeDecodeError as exc:
-        # Windows-1252 covers what browsers on Windows produce; it cannot fail on the
-        # bytes it does not define because those are controls we reject just after.
+        # Windows-1252 covers what browsers on Windows produce; the five bytes it leaves
+        # undefined become U+FFFD rather than failing the whole file.
         text = data.decode("cp1252", errors="replace")
         warnings.append(
             f"not valid UTF-8 (byte {exc.start}); decoded as Windows-1252, check accents"
@@ -76,7 +77,9 @@ def _decode(data: bytes, *, source: str, warnings: list[str]) -> tuple[str, str]
 
 def normalize_text(text: str) -> str:
     """Unify line endings and spaces, drop invisible characters, compose to NFC."""
-    text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\u2028", "\n")
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    # Unicode's other line breaks; NEL would otherwise be dropped as a control, gluing two lines.
+    text = text.replace("\u2028", "\n").replace("\u2029", "\n").replace("\x85", "\n")
     text = _INVISIBLE.sub("", text)
     text = _SPACES.sub(" ", text)
     text = _CONTROLS.sub("", text)

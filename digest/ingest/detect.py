@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import replace
 from datetime import date
 
@@ -15,13 +16,19 @@ from digest.models import ParsedListing, SourceFormat
 
 log = logging.getLogger(__name__)
 
+# How XML documents open, even when the root's attributes run over several lines.
+_XML_START = re.compile(r"<(?:\?xml|!--|!doctype|(?:[\w.-]+:)?(?:rss|feed|rdf|html)\b)", re.I)
+
 
 def detect_format(text: str) -> SourceFormat:
-    """JSON starts with `[` or `{`, XML with `<`; anything else is a text listing."""
-    head = text.lstrip()[:1]
-    if head in ("[", "{"):
+    """JSON starts with `[` or `{`, XML with a tag; anything else is a text listing."""
+    head = text.lstrip()
+    if head[:1] in ("[", "{"):
         return SourceFormat.JSON
-    if head == "<":
+    # A dump may start with a title such as `<script>alert(1)</script> Title`: XML is a known
+    # opening, or a first line that is all tags.
+    first_line = head.partition("\n")[0].rstrip()
+    if _XML_START.match(head) or (first_line.startswith("<") and first_line.endswith(">")):
         return SourceFormat.FEED
     return SourceFormat.TEXT
 
