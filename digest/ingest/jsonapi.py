@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import replace
 from datetime import date, datetime
 from typing import Any
 
 from digest.errors import InputError
+from digest.ingest.decode import normalize_text
 from digest.ingest.identity import normalize_arxiv_id, title_key
 from digest.models import ParsedListing, ParsedPaper, SourceFormat
+
+# `\ud800` escapes decode to lone surrogates, which no database, feed or mail can encode.
+_SURROGATES = re.compile("[\ud800-\udfff]")
 
 
 def parse_json_listing(text: str, *, source: str) -> ParsedListing:
@@ -20,6 +25,10 @@ def parse_json_listing(text: str, *, source: str) -> ParsedListing:
         raise InputError(
             source, f"not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}"
         ) from exc
+    except RecursionError as exc:
+        raise InputError(source, "not valid JSON: nested too deeply") from exc
+    except ValueError as exc:  # a number longer than Python converts (int_max_str_digits)
+        raise InputError(source, f"not valid JSON: {exc}") from exc
     items = payload.get("papers") if isinstance(payload, dict) else payload
     if not isinstance(items, list):
         raise InputError(source, "JSON is not a list of daily papers items")
@@ -51,9 +60,10 @@ def _parse_item(item: Any, *, index: int, warnings: list[str]) -> ParsedPaper | 
         missing = "paper.title" if not title else "paper.summary"
         warnings.append(f"item {index}: no {missing}, skipped")
         return None
+    raw_authors = paper.get("authors")
     authors = tuple(
         name
-        for author in paper.get("authors") or []
+        for author in (raw_authors if isinstance(raw_authors, list) else [])
         if isinstance(author, dict) and (name := _text(author.get("name")))
     )
     raw_id = paper.get("id")
@@ -74,7 +84,10 @@ def _parse_item(item: Any, *, index: int, warnings: list[str]) -> ParsedPaper | 
 
 
 def _text(value: Any) -> str:
-    return " ".join(value.split()) if isinstance(value, str) else ""
+    # JSON escapes bypass the decoding step, so controls and odd spaces are cleaned here too.
+    if not isinstance(value, str):
+        return ""
+    return " ".join(normalize_text(_SURROGATES.sub("\ufffd", value)).split())
 
 
 def _int(value: Any) -> int | None:
