@@ -94,6 +94,7 @@ class Reconciliation:
 
     new: tuple[NewPaper, ...]
     seen: tuple[SeenPaper, ...]
+    warnings: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,7 +6,7 @@ Each function wires pure stages (decode, parse, reconcile) to the store and the 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -22,7 +22,7 @@ from digest.ingest.decode import decode_bytes
 from digest.ingest.detect import parse_listing
 from digest.ingest.identity import content_hash
 from digest.ingest.reconcile import lookup_keys, reconcile
-from digest.models import IngestResult, SeenPaper, SourceFormat, StoredPaper
+from digest.models import IngestResult, SourceFormat, StoredPaper
 from digest.store import editions, listings, papers, sightings
 from digest.store.db import display_url, make_engine, migrate, reading, transaction
 
@@ -98,8 +98,11 @@ def ingest_bytes(
                 session, arxiv_ids=arxiv_ids, title_keys=title_keys, abstract_hashes=hashes
             )
             plan = reconcile(listing.papers, known)
-            seen, duplicates = _one_sighting_per_paper(plan.seen)
-            warnings = listing.warnings + duplicates
+            seen = plan.seen
+            warnings = listing.warnings + plan.warnings
+            # Entries that reconcile found to be one paper count once, like the parser's
+            # duplicates: entries == new + known.
+            entries = len(plan.new) + len(plan.seen)
             row = listings.add_listing(
                 session,
                 content_hash=digest_of_content,
@@ -176,22 +179,6 @@ def ingest_bytes(
         warnings=warnings,
         listing_id=row.id,
     )
-
-
-def _one_sighting_per_paper(seen: Sequence[SeenPaper]) -> tuple[list[SeenPaper], tuple[str, ...]]:
-    """Keep the first of several entries of one listing that matched the same stored paper."""
-    # Two entries can reach one paper (its title, and a near-duplicate title with the same
-    # abstract); a second sighting in one listing would break the (paper, listing) key.
-    first: dict[int, SeenPaper] = {}
-    warnings: list[str] = []
-    for sighting in seen:
-        earlier = first.setdefault(sighting.paper_id, sighting)
-        if earlier is not sighting:
-            warnings.append(
-                f"entry {sighting.parsed.position}: same paper as entry "
-                f"{earlier.parsed.position}, sighting not recorded twice"
-            )
-    return list(first.values()), tuple(warnings)
 
 
 def _first_line(exc: BaseException) -> str:

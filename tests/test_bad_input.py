@@ -141,11 +141,6 @@ def test_bad_file_is_rejected_and_changes_nothing(
     assert all_rows(any_engine) == before
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="parser bug, reported: detect._check_shape accepts README.md as a 34-entry listing "
-    "(Markdown lines of 80-100 characters pass as abstracts); remove this mark once fixed",
-)
 def test_project_readme_is_rejected(engine: Engine, settings: Settings, now: datetime) -> None:
     _ingest_good(engine, settings, now)
     before = all_rows(engine)

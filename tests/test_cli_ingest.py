@@ -234,11 +234,6 @@ def test_the_installed_command_maps_a_bad_config_to_exit_3(tmp_path: Path) -> No
     assert "Traceback" not in run.stderr
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="digest/cli/app.py prints errors through a Rich console that wraps at 80 columns "
-    "when stderr is not a terminal; reported, remove this mark once fixed",
-)
 def test_a_long_config_error_is_still_one_line(tmp_path: Path) -> None:
     folder = tmp_path / "configuration-files-for-the-digest-service-on-this-machine"
     folder.mkdir()

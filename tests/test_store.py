@@ -211,8 +211,8 @@ def test_two_entries_of_one_listing_matching_one_paper_record_one_sighting(
         any_engine, text_dump(original, typo), source="b.txt", settings=settings, now=now
     )
 
-    assert (result.status, result.entries, result.new, result.known) == ("ingested", 2, 0, 2)
-    assert result.warnings == ("entry 2: same paper as entry 1, sighting not recorded twice",)
+    assert (result.status, result.entries, result.new, result.known) == ("ingested", 1, 0, 1)
+    assert result.warnings == ("entry 2: same paper as entry 1, counted once",)
     paper = find_paper(any_engine, "title:attention is all you need")
     assert paper is not None
     assert _sightings_of(any_engine, paper.id) == [("a.txt", 1, None), ("b.txt", 1, None)]

@@ -24,8 +24,9 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     add_completion=False,
 )
+# soft_wrap: a message is one line however narrow the terminal, so scripts can grep it.
 console = Console()
-err_console = Console(stderr=True)
+err_console = Console(stderr=True, soft_wrap=True)
 
 EXIT_INPUT = 1  # a source was rejected, or a stage failed
 EXIT_CONFIG = 3

@@ -33,34 +33,30 @@ def lookup_keys(papers: Iterable[ParsedPaper]) -> tuple[set[str], set[str], set[
 
 
 def reconcile(parsed: Sequence[ParsedPaper], known: Iterable[KnownPaper]) -> Reconciliation:
-    """Split a listing's papers into new ones and sightings of known ones."""
+    """Split a listing's papers into new ones and sightings of known ones.
+
+    Two entries of one listing that turn out to be one paper (a near-duplicate title with the
+    same abstract, or the same arXiv id) are reported as a warning and counted once.
+    """
     by_arxiv: dict[str, KnownPaper] = {}
     by_title: dict[str, KnownPaper] = {}
     by_abstract: dict[str, list[KnownPaper]] = {}
     for stored in known:
-        if stored.arxiv_id:
-            by_arxiv[stored.arxiv_id] = stored
-        by_title.setdefault(stored.title_key, stored)
-        if stored.abstract_hash:
-            by_abstract.setdefault(stored.abstract_hash, []).append(stored)
+        _remember(stored, by_arxiv, by_title, by_abstract)
 
     new: list[NewPaper] = []
     seen: list[SeenPaper] = []
+    warnings: list[str] = []
+    first_entry: dict[int, int] = {}  # paper id (negative for new ones) -> entry position
     for paper in parsed:
         key = title_key(paper.title)
         fingerprint = abstract_fingerprint(paper.abstract)
-        match: KnownPaper | None = (
-            by_arxiv.get(paper.arxiv_id) if paper.arxiv_id else None
-        ) or by_title.get(key)
-        if match is None and fingerprint is not None:
-            match = next(
-                (
-                    candidate
-                    for candidate in by_abstract.get(fingerprint, [])
-                    if is_near_duplicate_title(candidate.title, paper.title)
-                ),
-                None,
+        match = _match(paper, key, fingerprint, by_arxiv, by_title, by_abstract)
+        if match is not None and match.id in first_entry:
+            warnings.append(
+                f"entry {paper.position}: same paper as entry {first_entry[match.id]}, counted once"
             )
+            continue
         if match is None:
             new.append(
                 NewPaper(
@@ -70,9 +66,65 @@ def reconcile(parsed: Sequence[ParsedPaper], known: Iterable[KnownPaper]) -> Rec
                     abstract_hash=fingerprint,
                 )
             )
+            # Later entries of this listing must find this one too: a provisional identity.
+            provisional = KnownPaper(
+                id=-len(new),
+                key="",
+                arxiv_id=paper.arxiv_id,
+                title=paper.title,
+                title_key=key,
+                abstract=paper.abstract,
+                abstract_hash=fingerprint,
+                author_count=paper.author_count,
+                upvotes=paper.upvotes,
+            )
+            _remember(provisional, by_arxiv, by_title, by_abstract)
+            first_entry[provisional.id] = paper.position
         else:
+            first_entry[match.id] = paper.position
             seen.append(SeenPaper(paper_id=match.id, parsed=paper, updates=_updates(match, paper)))
-    return Reconciliation(new=tuple(new), seen=tuple(seen))
+    return Reconciliation(new=tuple(new), seen=tuple(seen), warnings=tuple(warnings))
+
+
+def _remember(
+    paper: KnownPaper,
+    by_arxiv: dict[str, KnownPaper],
+    by_title: dict[str, KnownPaper],
+    by_abstract: dict[str, list[KnownPaper]],
+) -> None:
+    if paper.arxiv_id:
+        by_arxiv.setdefault(paper.arxiv_id, paper)
+    by_title.setdefault(paper.title_key, paper)
+    if paper.abstract_hash:
+        by_abstract.setdefault(paper.abstract_hash, []).append(paper)
+
+
+def _match(
+    paper: ParsedPaper,
+    key: str,
+    fingerprint: str | None,
+    by_arxiv: dict[str, KnownPaper],
+    by_title: dict[str, KnownPaper],
+    by_abstract: dict[str, list[KnownPaper]],
+) -> KnownPaper | None:
+    if paper.arxiv_id and paper.arxiv_id in by_arxiv:
+        return by_arxiv[paper.arxiv_id]
+    candidates = [by_title[key]] if key in by_title else []
+    if fingerprint is not None:
+        candidates += [
+            candidate
+            for candidate in by_abstract.get(fingerprint, [])
+            if is_near_duplicate_title(candidate.title, paper.title)
+        ]
+    # Two different arXiv ids are two papers, whatever their titles say.
+    return next(
+        (
+            candidate
+            for candidate in candidates
+            if not (paper.arxiv_id and candidate.arxiv_id and candidate.arxiv_id != paper.arxiv_id)
+        ),
+        None,
+    )
 
 
 def _updates(known: KnownPaper, paper: ParsedPaper) -> dict[str, object]:

@@ -38,7 +38,9 @@ _SENTENCE_END = re.compile(r"[.!?](?:\s+[A-Z(\[]|$)")
 # Need? Yes! ...") and must not be taken for a second paragraph of the abstract before them.
 _PROSE_END = re.compile(r"\.[\"')\]]*$")
 MAX_TITLE_CHARS = 300
-MIN_ABSTRACT_CHARS = 80
+# Real abstracts run to several hundred characters (the samples: 570 and up); prose lines of a
+# README or a log are shorter, so 200 tells a listing from other text.
+MIN_ABSTRACT_CHARS = 200
 
 
 class _Kind(enum.Enum):
