@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 
-from sqlalchemy import func
+from sqlalchemy import func, insert
 from sqlmodel import Session, select
 
 from digest.store.tables import Sighting
@@ -20,17 +20,18 @@ def add_sightings(
 ) -> int:
     """Record (paper id, position, upvotes) appearances in a listing; returns the count."""
     rows = [
-        Sighting(
-            paper_id=paper_id,
-            listing_id=listing_id,
-            position=position,
-            upvotes=upvotes,
-            seen_at=now,
-        )
+        {
+            "paper_id": paper_id,
+            "listing_id": listing_id,
+            "position": position,
+            "upvotes": upvotes,
+            "seen_at": now,
+        }
         for paper_id, position, upvotes in appearances
     ]
-    session.add_all(rows)
-    session.flush()
+    # One executemany instead of an ORM INSERT per row (the ingest benchmark's hot spot).
+    if rows:
+        session.execute(insert(Sighting), rows)
     return len(rows)
 
 
