@@ -11,11 +11,11 @@ from typing import Any
 import pytest
 from sqlalchemy.engine import Engine
 
-from digest import pipeline
 from digest.config import Settings
 from digest.ingest.decode import DecodedText
 from digest.models import ParsedListing
 from digest.pipeline import gather_stats, ingest_bytes, ingest_paths
+from digest.pipeline import ingest as pipeline_ingest
 from tests.conftest import SAMPLE_DUMPS, all_rows
 
 ROOT = Path(__file__).parent.parent
@@ -101,8 +101,8 @@ BAD_INPUTS = [
         "svg.xml", b'<svg xmlns="http://www.w3.org/2000/svg"/>', "neither RSS nor Atom", id="svg"
     ),
     pytest.param(
-        "pipeline.py",
-        (ROOT / "digest" / "pipeline.py").read_bytes(),
+        "ingest.py",
+        (ROOT / "digest" / "pipeline" / "ingest.py").read_bytes(),
         "does not look like a listing",
         id="python-source",
     ),
@@ -202,14 +202,14 @@ def test_parser_crash_rejects_the_file_and_the_batch_goes_on(
     engine: Engine, settings: Settings, now: datetime, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # Whatever a parser bug raises on hostile content, one file must not stop the others.
-    real = pipeline.parse_listing
+    real = pipeline_ingest.parse_listing
 
     def fragile(decoded: DecodedText, *, source: str, **kwargs: Any) -> ParsedListing:
         if source.endswith("001_aa1a6fe7fc2d5871.txt"):
             raise RecursionError("maximum recursion depth exceeded")
         return real(decoded, source=source, **kwargs)
 
-    monkeypatch.setattr(pipeline, "parse_listing", fragile)
+    monkeypatch.setattr(pipeline_ingest, "parse_listing", fragile)
     results = ingest_paths(engine, SAMPLE_DUMPS[:3], settings=settings, now=now)
 
     assert [r.status for r in results] == ["ingested", "rejected", "ingested"]

@@ -15,11 +15,11 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, SQLModel, col, select
 
-from digest import pipeline
 from digest.config import Settings
 from digest.ingest.reconcile import reconcile
 from digest.models import KnownPaper, ParsedPaper, Reconciliation
 from digest.pipeline import find_paper, gather_stats, ingest_bytes, ingest_paths
+from digest.pipeline import ingest as pipeline_ingest
 from digest.store import listings, papers, sightings
 from digest.store.db import is_initialized, make_engine, migrate
 from digest.store.tables import Listing, Sighting
@@ -135,7 +135,7 @@ def test_conflict_with_stored_rows_is_a_rejection_not_a_skip(
     def forgetful(parsed: list[ParsedPaper], known: list[KnownPaper]) -> Reconciliation:
         return reconcile(parsed, [])  # every entry "new": the known ones collide on their key
 
-    monkeypatch.setattr(pipeline, "reconcile", forgetful)
+    monkeypatch.setattr(pipeline_ingest, "reconcile", forgetful)
     [result] = ingest_paths(any_engine, [SAMPLE_DUMPS[1]], settings=settings, now=now)
 
     assert result.status == "rejected"

@@ -7,46 +7,26 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import ArgumentError, IntegrityError, OperationalError
+from sqlalchemy.exc import IntegrityError
 
 from digest import sources
 from digest.config import Settings
-from digest.errors import ConfigError, DigestError, InputError
+from digest.errors import InputError
 from digest.ingest.decode import decode_bytes
 from digest.ingest.detect import parse_listing
 from digest.ingest.identity import content_hash
 from digest.ingest.reconcile import lookup_keys, reconcile
-from digest.models import IngestResult, SourceFormat, StoredPaper
+from digest.models import IngestResult, SourceFormat
+from digest.pipeline.database import first_line
 from digest.store import editions, listings, papers, sightings
-from digest.store.db import display_url, make_engine, migrate, reading, transaction
+from digest.store.db import reading, transaction
 
 log = logging.getLogger(__name__)
-
-
-def open_store(settings: Settings) -> Engine:
-    """Create the engine for the configured database and bring its schema up to date."""
-    try:
-        engine = make_engine(settings.database_url)
-        migrate(engine)
-    except ArgumentError as exc:
-        raise ConfigError(f"database_url: {exc}") from exc
-    except (OSError, OperationalError) as exc:
-        # A server that is down or a folder that cannot be written: one line, not a traceback.
-        raise DigestError(
-            f"cannot open the database {store_location(settings)}: {_first_line(exc)}"
-        ) from exc
-    return engine
-
-
-def store_location(settings: Settings) -> str:
-    """The database URL with any password hidden, fit for messages and logs."""
-    return display_url(settings.database_url)
 
 
 def local_day(now: datetime, settings: Settings) -> date:
@@ -73,7 +53,7 @@ def ingest_bytes(
     except Exception as exc:
         # The parsers are pure, so anything else they raise was provoked by this content (JSON
         # nested too deep, say). Refusing the file keeps it from stopping every later inbox run.
-        reason = f"could not be parsed ({type(exc).__name__}: {_first_line(exc)})"
+        reason = f"could not be parsed ({type(exc).__name__}: {first_line(exc)})"
         log.warning("ingest: file=%s rejected: %s", source, reason)
         log.debug("ingest: parser failure on %s", source, exc_info=True)
         return IngestResult(file=source, status="rejected", error=reason)
@@ -148,7 +128,7 @@ def ingest_bytes(
         if earlier is None:
             # Not a race on the same content: this listing conflicts with stored rows. The
             # transaction rolled back, so refuse it and say why instead of calling it a skip.
-            reason = f"the database refused it: {_first_line(exc)}"
+            reason = f"the database refused it: {first_line(exc)}"
             log.error("ingest: file=%s rejected: %s", source, reason)
             return IngestResult(file=source, status="rejected", error=reason)
         # Another process ingested the same content between our check and our insert.
@@ -179,13 +159,6 @@ def ingest_bytes(
         warnings=warnings,
         listing_id=row.id,
     )
-
-
-def _first_line(exc: BaseException) -> str:
-    """An exception's message without SQLAlchemy's background links and driver tracebacks."""
-    cause = getattr(exc, "orig", None) or exc
-    lines = str(cause).strip().splitlines()
-    return lines[0] if lines else type(cause).__name__
 
 
 def ingest_paths(
@@ -239,36 +212,3 @@ def _ingest_file(
         log.warning("ingest: file=%s rejected: %s", path, exc.reason)
         return IngestResult(file=str(path), status="rejected", error=exc.reason)
     return ingest_bytes(engine, data, source=str(path), settings=settings, now=now, fmt=fmt)
-
-
-@dataclass(frozen=True, slots=True)
-class StoreStats:
-    """Counts of what is stored."""
-
-    papers: int
-    listings: int
-    editions: int
-    sightings: int
-
-
-def gather_stats(engine: Engine) -> StoreStats:
-    """Count the stored papers, listings, editions and sightings."""
-    with reading(engine) as session:
-        return StoreStats(
-            papers=papers.count_papers(session),
-            listings=listings.count_listings(session),
-            editions=editions.count_editions(session),
-            sightings=sightings.count_sightings(session),
-        )
-
-
-def recent_papers(engine: Engine, *, limit: int = 20) -> list[StoredPaper]:
-    """The newest stored papers."""
-    with reading(engine) as session:
-        return papers.list_papers(session, limit=limit)
-
-
-def find_paper(engine: Engine, ident: str) -> StoredPaper | None:
-    """One paper by row id, identity key or arXiv id."""
-    with reading(engine) as session:
-        return papers.get_paper(session, ident)
