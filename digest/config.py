@@ -61,6 +61,32 @@ class Settings(BaseSettings):
     log_level: str = Field(
         default="INFO", description="Logging level: DEBUG, INFO, WARNING or ERROR."
     )
+    default_max_papers: int = Field(
+        default=20, ge=1, le=200, description="Papers per digest for a new subscriber."
+    )
+    default_send_hour: int = Field(
+        default=7, ge=0, le=23, description="Local hour a new subscriber's digest is sent."
+    )
+    max_alerts_per_subscriber: int = Field(
+        default=20, ge=1, le=63, description="How many alerts one subscriber may have."
+    )
+    rank_title_weight: float = Field(
+        default=3.0,
+        gt=0,
+        description="BM25F weight of a title match relative to an abstract match (1.0).",
+    )
+    rank_multi_alert_bonus: float = Field(
+        default=0.25,
+        ge=0,
+        description="Score bonus per further alert of the same subscriber a paper matches "
+        "(0.25 = +25% each).",
+    )
+    rank_upvote_weight: float = Field(
+        default=0.1,
+        ge=0,
+        description="Score added per log(1 + upvotes) of a matched paper (trending); 0 turns "
+        "it off.",
+    )
 
     @field_validator("database_url")
     @classmethod

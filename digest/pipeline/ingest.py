@@ -6,13 +6,14 @@ Each function wires pure stages (decode, parse, reconcile) to the store and the 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from datetime import date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session
 
 from digest import sources
 from digest.config import Settings
@@ -21,9 +22,12 @@ from digest.ingest.decode import decode_bytes
 from digest.ingest.detect import parse_listing
 from digest.ingest.identity import content_hash
 from digest.ingest.reconcile import lookup_keys, reconcile
-from digest.models import IngestResult, SourceFormat
+from digest.models import IngestResult, NewPaper, SourceFormat
 from digest.pipeline.database import first_line
+from digest.rank.analyzer import ANALYZER_VERSION
+from digest.rank.stats import count_terms
 from digest.store import editions, listings, papers, sightings
+from digest.store import terms as term_stats
 from digest.store.db import reading, transaction
 
 log = logging.getLogger(__name__)
@@ -105,6 +109,8 @@ def ingest_bytes(
                 if edition_id is not None
                 else []
             )
+            if plan.new:
+                _count_terms(session, plan.new)
             papers.apply_updates(session, seen)
             appearances = [
                 (paper_id, new.parsed.position, new.parsed.upvotes)
@@ -158,6 +164,19 @@ def ingest_bytes(
         known=len(plan.seen),
         warnings=warnings,
         listing_id=row.id,
+    )
+
+
+def _count_terms(session: Session, new: Sequence[NewPaper]) -> None:
+    """Add the new papers to the archive's term statistics, in the ingest transaction."""
+    counts = count_terms((paper.parsed.title, paper.parsed.abstract) for paper in new)
+    term_stats.add_counts(
+        session,
+        counts.df,
+        documents=counts.documents,
+        title_terms=counts.title_terms,
+        abstract_terms=counts.abstract_terms,
+        analyzer=ANALYZER_VERSION,
     )
 
 

@@ -180,3 +180,7 @@ def phrase_variants(text: str) -> list[tuple[str, ...]]:
                 sequence.append(cover.term)
         variants.setdefault(tuple(sequence), None)
     return list(variants)
+
+
+# Bump when tokenize() or stem() change: stored term statistics are then recomputed.
+ANALYZER_VERSION = "1"

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -63,8 +63,14 @@ class PaperIndex:
     """Sparse BM25F weights over a set of papers, and the evaluator of features on them."""
 
     def __init__(
-        self, papers: Sequence[RankPaper], *, stats: CorpusStats, params: RankParams
+        self,
+        papers: Sequence[RankPaper],
+        *,
+        stats: CorpusStats | Callable[[Collection[str]], CorpusStats],
+        params: RankParams,
     ) -> None:
+        """Index `papers`; `stats` may be a function of the papers' vocabulary, so that only
+        the document frequencies of terms that occur are fetched from the archive."""
         self.papers = list(papers)
         self.params = params
         self.vocab: dict[str, int] = {}
@@ -86,6 +92,8 @@ class PaperIndex:
         abstract_tf = _matrix(abstract_counts, self.vocab, count, width)
         title_len = np.asarray(title_tf.sum(axis=1)).ravel()
         abstract_len = np.asarray(abstract_tf.sum(axis=1)).ravel()
+        if callable(stats):
+            stats = stats(self.vocab.keys())
         idf = self._idf(stats, title_tf, abstract_tf)
         title_part = _normalise(title_tf, title_len, stats.title_length, params.title_b)
         abstract_part = _normalise(

@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
+from functools import lru_cache
 
 from digest.errors import QueryError
 from digest.rank.analyzer import STOPWORDS, phrase_variants, tokenize
@@ -53,6 +54,7 @@ class Query:
         return tuple(term for clause in self.clauses for term in clause)
 
 
+@lru_cache(maxsize=65_536)
 def parse_query(text: str) -> Query:
     """Parse an alert; raise QueryError saying what is wrong and where."""
     _check_characters(text)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
 
 from sqlalchemy import func, insert, or_, update
@@ -154,6 +154,34 @@ def list_papers(session: Session, *, limit: int = 50, offset: int = 0) -> list[S
     """The newest papers first."""
     rows = session.exec(select(Paper).order_by(col(Paper.id).desc()).offset(offset).limit(limit))
     return [to_stored(row) for row in rows]
+
+
+def iter_texts(session: Session, *, batch: int = 5_000) -> Iterator[list[tuple[str, str]]]:
+    """Every paper's (title, abstract), in batches by id (for recomputing term statistics)."""
+    last = 0
+    while True:
+        rows = session.execute(
+            sa_select(col(Paper.id), col(Paper.title), col(Paper.abstract))
+            .where(col(Paper.id) > last)
+            .order_by(col(Paper.id))
+            .limit(batch)
+        ).all()
+        if not rows:
+            return
+        last = rows[-1][0]
+        yield [(title, abstract) for _, title, abstract in rows]
+
+
+def papers_since(
+    session: Session, *, since: datetime | None = None, edition_ids: Iterable[int] | None = None
+) -> list[StoredPaper]:
+    """Papers first seen at or after `since` (or in the given editions), oldest first."""
+    query = select(Paper).order_by(col(Paper.edition_id), col(Paper.id))
+    if since is not None:
+        query = query.where(col(Paper.first_seen_at) >= since)
+    if edition_ids is not None:
+        query = query.where(col(Paper.edition_id).in_(list(edition_ids)))
+    return [to_stored(row) for row in session.exec(query)]
 
 
 def to_stored(row: Paper, *, sightings: int = 0) -> StoredPaper:
