@@ -2,23 +2,45 @@
 
 Each function wires the pure stages (ingest, rank, render, feeds) to the store, the file
 system and the mailer. One module per job: opening the database, ingesting, the archive,
-subscribers.
+ranking, subscribers.
 """
 
 from digest.pipeline.archive import StoreStats, find_paper, gather_stats, recent_papers
 from digest.pipeline.database import first_line, open_store, store_location
 from digest.pipeline.ingest import ingest_bytes, ingest_inbox, ingest_paths, local_day
+from digest.pipeline.ranking import SearchResult, ensure_term_stats, search_archive
+from digest.pipeline.subscribers import (
+    Preferences,
+    add_alert,
+    add_subscriber,
+    find_subscriber,
+    list_subscribers,
+    normalize_email,
+    remove_alert,
+    remove_subscriber,
+)
 
 __all__ = [
+    "Preferences",
+    "SearchResult",
     "StoreStats",
+    "add_alert",
+    "add_subscriber",
+    "ensure_term_stats",
     "find_paper",
+    "find_subscriber",
     "first_line",
     "gather_stats",
     "ingest_bytes",
     "ingest_inbox",
     "ingest_paths",
+    "list_subscribers",
     "local_day",
+    "normalize_email",
     "open_store",
     "recent_papers",
+    "remove_alert",
+    "remove_subscriber",
+    "search_archive",
     "store_location",
 ]
