@@ -1,0 +1,1 @@
+"""Delivery: MIME messages, mailers (Maildir, SMTP, memory) and the retry policy."""
