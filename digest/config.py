@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -88,6 +88,73 @@ class Settings(BaseSettings):
         "it off.",
     )
 
+    service_name: str = Field(
+        default="digest", description="The service's name in mails, feeds and pages."
+    )
+    base_url: str = Field(
+        default="http://127.0.0.1:8000",
+        description="Public URL of the web app; links in mails and feeds start with it.",
+    )
+    secret_key: SecretStr = Field(
+        default=SecretStr(""),
+        description="Key that signs confirm/manage/unsubscribe/feed tokens; empty: one is "
+        "generated once into data_dir/secret.key.",
+    )
+    mail_from: str = Field(
+        default="digest <digest@localhost>",
+        description="From address of every mail (also the envelope sender).",
+    )
+    postal_address: str = Field(
+        default="",
+        description="The operator's postal address, shown in every mail footer; sending "
+        "refuses to start while it is empty.",
+    )
+    list_id: str = Field(
+        default="digest.localhost", description="List-Id header value (a domain-like name)."
+    )
+    mail_transport: str = Field(
+        default="maildir", description="How mail leaves: maildir (a folder), smtp, or memory."
+    )
+    maildir_path: Path = Field(
+        default=Path("var/maildir"), description="Maildir the maildir transport writes to."
+    )
+    smtp_host: str = Field(default="127.0.0.1", description="SMTP relay host.")
+    smtp_port: int = Field(default=25, ge=1, le=65535, description="SMTP relay port.")
+    smtp_security: str = Field(
+        default="none", description="none, starttls or ssl (implicit TLS, usually port 465)."
+    )
+    smtp_username: str = Field(default="", description="SMTP login; empty: no AUTH.")
+    smtp_password: SecretStr = Field(default=SecretStr(""), description="SMTP password.")
+    smtp_timeout: float = Field(
+        default=30.0, gt=0, description="Seconds before an SMTP read or connect gives up."
+    )
+    smtp_connections: int = Field(
+        default=4, ge=1, le=64, description="Concurrent SMTP connections per sending process."
+    )
+    send_rate: float = Field(
+        default=0.0,
+        ge=0,
+        description="At most this many messages per second per process; 0: no cap.",
+    )
+    max_attempts: int = Field(
+        default=6, ge=1, description="Attempts before a temporarily failing delivery is failed."
+    )
+    retry_base_seconds: float = Field(
+        default=60.0,
+        gt=0,
+        description="First retry delay; each further attempt doubles it, with jitter.",
+    )
+    circuit_breaker_failures: int = Field(
+        default=20,
+        ge=1,
+        description="Consecutive failed sends that stop a run (the rest stay pending).",
+    )
+    max_email_bytes: int = Field(
+        default=90_000,
+        ge=20_000,
+        description="Largest HTML digest; longer lists are cut with a link to the web page.",
+    )
+
     @field_validator("database_url")
     @classmethod
     def _check_database_url(cls, value: str) -> str:
@@ -103,6 +170,27 @@ class Settings(BaseSettings):
         except (ZoneInfoNotFoundError, ValueError) as exc:
             raise ValueError(f"unknown time zone {value!r}") from exc
         return value
+
+    @field_validator("mail_transport")
+    @classmethod
+    def _check_transport(cls, value: str) -> str:
+        if value not in {"maildir", "smtp", "memory"}:
+            raise ValueError("must be maildir, smtp or memory")
+        return value
+
+    @field_validator("smtp_security")
+    @classmethod
+    def _check_security(cls, value: str) -> str:
+        if value not in {"none", "starttls", "ssl"}:
+            raise ValueError("must be none, starttls or ssl")
+        return value
+
+    @field_validator("base_url")
+    @classmethod
+    def _check_base_url(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("must start with http:// or https://")
+        return value.rstrip("/")
 
     @field_validator("log_level")
     @classmethod

@@ -7,6 +7,7 @@ import tomllib
 from pathlib import Path
 
 import pytest
+from pydantic import SecretStr
 
 from digest.config import Settings, load_settings
 from digest.errors import ConfigError
@@ -23,6 +24,8 @@ def test_every_setting_is_in_the_example_with_its_default() -> None:
         assert name in example, f"{name} missing from {EXAMPLE.name}"
         assert field.description, f"{name} has no help text"
         value = getattr(defaults, name)
+        if isinstance(value, SecretStr):
+            value = value.get_secret_value()
         expected = str(value) if isinstance(value, Path) else value
         assert example[name] == expected, f"{name}: example says {example[name]!r}"
     assert set(example) == set(Settings.model_fields)
