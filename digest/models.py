@@ -139,4 +139,5 @@ class SubscriberInfo:
     include_trending: bool
     created_at: datetime
     confirmed_at: datetime | None
+    token_nonce: str = ""
     alerts: tuple[AlertInfo, ...] = ()

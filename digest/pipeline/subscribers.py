@@ -15,6 +15,7 @@ from digest.models import SubscriberInfo
 from digest.rank.query import parse_query
 from digest.store import subscribers
 from digest.store.db import reading, transaction
+from digest.tokens import new_nonce
 
 FREQUENCIES = ("daily", "weekly")
 MAX_PAPERS_LIMIT = 200
@@ -92,6 +93,7 @@ def add_subscriber(
             frequency=prefs.frequency or "daily",
             max_papers=prefs.max_papers or settings.default_max_papers,
             include_trending=True if prefs.include_trending is None else prefs.include_trending,
+            token_nonce=new_nonce(),
         )
         for query in queries:
             subscribers.add_alert(session, subscriber_id, query, now=now)

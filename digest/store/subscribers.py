@@ -24,6 +24,7 @@ def add_subscriber(
     frequency: str = "daily",
     max_papers: int = 20,
     include_trending: bool = True,
+    token_nonce: str = "",
 ) -> int:
     """Insert a subscriber; the caller has normalised and validated the address."""
     row = Subscriber(
@@ -36,6 +37,7 @@ def add_subscriber(
         include_trending=include_trending,
         created_at=now,
         confirmed_at=now if status == "active" else None,
+        token_nonce=token_nonce,
     )
     session.add(row)
     session.flush()
@@ -132,5 +134,6 @@ def _info(row: Subscriber, alerts: tuple[AlertInfo, ...]) -> SubscriberInfo:
         include_trending=row.include_trending,
         created_at=row.created_at,
         confirmed_at=row.confirmed_at,
+        token_nonce=row.token_nonce,
         alerts=alerts,
     )

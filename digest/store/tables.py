@@ -104,6 +104,10 @@ class Subscriber(SQLModel, table=True):
     created_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
     confirmed_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime))
     unsubscribed_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime))
+    # Part of every manage/unsubscribe/feed token: a new nonce revokes all of them.
+    token_nonce: str = Field(default="", max_length=32)
+    bounce_score: int = 0  # soft bounces since the last successful delivery
+    suppressed_reason: str | None = Field(default=None, max_length=200)
 
 
 class Alert(SQLModel, table=True):
@@ -137,3 +141,30 @@ class CorpusStat(SQLModel, table=True):
     title_terms: int = 0
     abstract_terms: int = 0
     analyzer: str = Field(default="", max_length=32)
+
+
+class Delivery(SQLModel, table=True):
+    """The ledger: one row per (subscriber, edition), written before anything is sent."""
+
+    __tablename__ = "deliveries"
+    __table_args__ = (
+        UniqueConstraint("subscriber_id", "edition_id"),
+        Index("ix_deliveries_state_next_attempt_at", "state", "next_attempt_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    subscriber_id: int = Field(foreign_key="subscribers.id", index=True, ondelete="CASCADE")
+    edition_id: int = Field(foreign_key="editions.id", index=True)
+    # pending -> sending -> sent | failed | bounced; skipped (nothing to send), suppressed
+    state: str = Field(default="pending", max_length=16)
+    message_id: str = Field(max_length=200)
+    attempts: int = 0
+    next_attempt_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
+    claimed_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime))
+    sent_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime))
+    last_error: str | None = Field(default=None, sa_column=Column(Text))
+    # The digest's content, frozen when planned so that a retry sends the same mail:
+    # {"editions": [ids], "papers": [{"id", "score", "alerts": [ids], "trending"}], ...}
+    content: dict[str, object] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    created_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
+    updated_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
