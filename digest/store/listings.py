@@ -66,3 +66,13 @@ def count_listings(session: Session) -> int:
 def list_listings(session: Session, *, limit: int = 50) -> list[Listing]:
     """The most recently ingested listings first."""
     return list(session.exec(select(Listing).order_by(col(Listing.id).desc()).limit(limit)))
+
+
+def known_in_editions(session: Session, edition_ids: list[int]) -> int:
+    """Known papers seen again in the listings that made these editions."""
+    if not edition_ids:
+        return 0
+    total = session.exec(
+        select(func.sum(Listing.known_count)).where(col(Listing.edition_id).in_(edition_ids))
+    ).one()
+    return int(total or 0)
