@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, date, datetime, time
+from datetime import date, datetime, time
 from typing import Annotated
+from zoneinfo import ZoneInfo
 
 import typer
 from rich.table import Table
@@ -19,14 +20,18 @@ def search(
     ctx: typer.Context,
     query: Annotated[str, typer.Argument(help="A query in the alert language.")],
     since: Annotated[
-        str | None, typer.Option(help="Only papers first seen on or after this date (YYYY-MM-DD).")
+        str | None,
+        typer.Option(
+            help="Only papers first seen on or after this day (YYYY-MM-DD, the service's "
+            "time zone)."
+        ),
     ] = None,
     limit: Annotated[int, typer.Option(min=1, max=1000, help="How many results.")] = 20,
     as_json: Annotated[bool, typer.Option("--json", help="Print a JSON list.")] = False,
 ) -> None:
     """Rank stored papers for a query and say why each matched."""
     context: Context = ctx.obj
-    start = _since(since)
+    start = _since(since, timezone=context.settings.timezone)
     results = pipeline.search_archive(
         context.engine(), query, settings=context.settings, since=start, limit=limit
     )
@@ -70,11 +75,12 @@ def search(
     console.print(table)
 
 
-def _since(value: str | None) -> datetime | None:
+def _since(value: str | None, *, timezone: str) -> datetime | None:
     if value is None:
         return None
     try:
         day = date.fromisoformat(value)
     except ValueError as exc:
         raise typer.BadParameter("use YYYY-MM-DD", param_hint="--since") from exc
-    return datetime.combine(day, time(), tzinfo=UTC)
+    # An edition's day is the service's local day, so a day starts at local midnight.
+    return datetime.combine(day, time(), tzinfo=ZoneInfo(timezone))

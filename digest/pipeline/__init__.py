@@ -18,6 +18,7 @@ from digest.pipeline.subscribers import (
     normalize_email,
     remove_alert,
     remove_subscriber,
+    update_preferences,
 )
 
 __all__ = [
@@ -43,4 +44,5 @@ __all__ = [
     "remove_subscriber",
     "search_archive",
     "store_location",
+    "update_preferences",
 ]

@@ -6,7 +6,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from datetime import datetime
 
-from sqlalchemy import delete, func
+from sqlalchemy import delete, func, update
 from sqlmodel import Session, col, select
 
 from digest.models import AlertInfo, SubscriberInfo
@@ -68,6 +68,36 @@ def list_subscribers(
     rows = list(session.exec(query))
     alerts = _alerts_of(session, [row.id for row in rows if row.id is not None])
     return [_info(row, alerts.get(row.id or 0, ())) for row in rows]
+
+
+def update_preferences(
+    session: Session,
+    subscriber_id: int,
+    *,
+    timezone: str | None = None,
+    send_hour: int | None = None,
+    frequency: str | None = None,
+    max_papers: int | None = None,
+    include_trending: bool | None = None,
+) -> bool:
+    """Set the given (not None) preferences of a subscriber; False if there was none."""
+    changes = {
+        name: value
+        for name, value in (
+            ("timezone", timezone),
+            ("send_hour", send_hour),
+            ("frequency", frequency),
+            ("max_papers", max_papers),
+            ("include_trending", include_trending),
+        )
+        if value is not None
+    }
+    if not changes:  # nothing to set: still say whether the subscriber exists
+        return session.get(Subscriber, subscriber_id) is not None
+    result = session.execute(
+        update(Subscriber).where(col(Subscriber.id) == subscriber_id).values(changes)
+    )
+    return bool(getattr(result, "rowcount", 0))
 
 
 def delete_subscriber(session: Session, subscriber_id: int) -> bool:
