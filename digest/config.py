@@ -167,7 +167,7 @@ class Settings(BaseSettings):
     def _check_timezone(cls, value: str) -> str:
         try:
             ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError) as exc:
+        except (ZoneInfoNotFoundError, ValueError, OSError) as exc:  # "America" is a folder
             raise ValueError(f"unknown time zone {value!r}") from exc
         return value
 

@@ -79,3 +79,10 @@ def test_bad_config_names_the_file_and_field(tmp_path: Path, content: str, fragm
 def test_missing_config_file_is_an_error(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="not found"):
         load_settings(tmp_path / "absent.toml")
+
+
+def test_a_time_zone_folder_is_refused_not_a_crash(tmp_path: Path) -> None:
+    config = tmp_path / "digest.toml"
+    config.write_text('timezone = "America"\n')
+    with pytest.raises(ConfigError, match="unknown time zone"):
+        load_settings(config)
