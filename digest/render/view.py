@@ -65,7 +65,8 @@ class NoticeView:
     postal_address: str
     service_name: str
     base_url: str
-    expires_hours: int = 0
+    expires_hours: int = 0  # the confirm link's lifetime
+    feed_url: str = ""  # the private feed (welcome mail)
 
 
 @dataclass(frozen=True, slots=True)

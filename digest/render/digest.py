@@ -1,0 +1,222 @@
+"""Digest and notice mails: paper views in, subject + HTML + text out. Pure, no I/O.
+
+A paper looks the same in every subscriber's digest that shows it with the same alerts and
+highlights, so each paper's HTML and text blocks are rendered once and cached on the
+environment; a digest renders only its shell around the cached blocks. The HTML is kept under
+a byte budget (Gmail clips at ~102 KB) by cutting the paper list, never the footer.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import threading
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Literal
+
+import jinja2
+from markupsafe import Markup, escape
+
+from digest.models import StoredPaper
+from digest.rank.explain import SNIPPET_CHARS, Explanation
+from digest.render import labels, links
+from digest.render.view import DigestView, NoticeView, PaperView, RenderedMail
+
+DEFAULT_MAX_BYTES = 90_000
+BLOCK_CACHE_SIZE = 4096  # paper blocks kept per environment (a day's papers x alert mixes)
+TRENDING = "trending"
+NoticeKind = Literal["confirm", "welcome"]
+_CACHE_ATTRIBUTE = "digest_paper_blocks"
+
+
+def paper_view(
+    paper: StoredPaper,
+    *,
+    explanation: Explanation | None,
+    base_url: str,
+    chips: Iterable[str] | None = None,
+    trending: bool = False,
+    score: float = 0.0,
+) -> PaperView:
+    """A stored paper as a mail shows it, highlighted by the explanation when there is one.
+
+    The chips default to the matched alerts as typed (the explanation's reasons), or
+    "trending" for a paper sent because it trends.
+    """
+    if explanation is not None:
+        title_html = explanation.title_html
+        snippet_html = explanation.snippet_html
+        snippet_text = explanation.snippet_text
+    else:
+        title_html = str(escape(paper.title))
+        snippet_text = _lead(paper.abstract)
+        snippet_html = str(escape(snippet_text))
+    if chips is None:
+        chips = [reason.query for reason in explanation.reasons] if explanation else []
+    shown_chips = tuple(dict.fromkeys(chips)) or ((TRENDING,) if trending else ())
+    return PaperView(
+        id=paper.id,
+        key=paper.key,
+        title=paper.title,
+        title_html=title_html,
+        url=f"{base_url.rstrip('/')}/papers/{paper.id}",
+        arxiv_url=links.arxiv_url(paper.arxiv_id),
+        daily_url=links.daily_url(paper.arxiv_id),
+        github_url=links.repository_url(paper.abstract),
+        authors=labels.authors_label(
+            paper.authors, author_count=paper.author_count, organization=paper.organization
+        ),
+        published=paper.published,
+        upvotes=paper.upvotes,
+        snippet_html=snippet_html,
+        snippet_text=snippet_text,
+        chips=shown_chips,
+        score=score,
+        trending=trending,
+    )
+
+
+def render_digest(
+    env: jinja2.Environment, view: DigestView, *, max_bytes: int = DEFAULT_MAX_BYTES
+) -> RenderedMail:
+    """Render a digest; papers that would push the HTML past `max_bytes` become a "more" link."""
+    blocks = _paper_blocks(env)
+    rendered = [blocks.block(paper) for paper in view.papers]
+    html = blocks.digest_html(view, rendered)
+    if len(html.encode()) > max_bytes:
+        view, html = _cut(blocks, view, rendered=rendered, max_bytes=max_bytes)
+        rendered = rendered[: len(view.papers)]
+    text = blocks.digest_text(view, rendered)
+    return RenderedMail(subject=view.subject, html=html, text=text)
+
+
+def render_notice(
+    env: jinja2.Environment, view: NoticeView, *, kind: NoticeKind = "confirm"
+) -> RenderedMail:
+    """Render a confirmation mail (double opt-in) or the welcome mail that follows it."""
+    if kind not in ("confirm", "welcome"):
+        raise ValueError(f"unknown notice kind {kind!r}")
+    html = env.get_template(f"email/{kind}.html").render(view=view)
+    text = env.get_template(f"email/{kind}.txt").render(view=view)
+    return RenderedMail(subject=view.subject, html=html, text=text)
+
+
+@dataclass(frozen=True, slots=True)
+class _Block:
+    """One paper's rendered HTML and text, and the HTML's size in bytes."""
+
+    html: str
+    text: str
+    size: int
+
+
+class _PaperBlocks:
+    """The digest templates and a bounded cache of rendered paper blocks."""
+
+    def __init__(self, env: jinja2.Environment, *, size: int = BLOCK_CACHE_SIZE) -> None:
+        self._paper_html = env.get_template("email/_paper.html")
+        self._paper_text = env.get_template("email/_paper.txt")
+        self._digest_html = env.get_template("email/digest.html")
+        self._digest_text = env.get_template("email/digest.txt")
+        self._size = size
+        self._blocks: dict[tuple[object, ...], _Block] = {}
+        self._lock = threading.Lock()
+
+    def block(self, paper: PaperView) -> _Block:
+        key = _block_key(paper)
+        found = self._blocks.get(key)
+        if found is not None:
+            return found
+        meta = _meta(paper)
+        html = self._paper_html.render(paper=paper, meta=meta)
+        text = self._paper_text.render(paper=paper, meta=meta).rstrip("\n")
+        found = _Block(html=html, text=text, size=len(html.encode()))
+        with self._lock:
+            if len(self._blocks) >= self._size:
+                del self._blocks[next(iter(self._blocks))]  # oldest first
+            self._blocks[key] = found
+        return found
+
+    def digest_html(self, view: DigestView, blocks: list[_Block]) -> str:
+        papers_html = Markup("".join(block.html for block in blocks))
+        return self._digest_html.render(view=view, papers_html=papers_html)
+
+    def digest_text(self, view: DigestView, blocks: list[_Block]) -> str:
+        papers_text = "\n\n".join(block.text for block in blocks)
+        return self._digest_text.render(view=view, papers_text=papers_text)
+
+
+def _paper_blocks(env: jinja2.Environment) -> _PaperBlocks:
+    """The environment's block cache, made on first use (Environment.extend is Jinja's way)."""
+    blocks = getattr(env, _CACHE_ATTRIBUTE, None)
+    if not isinstance(blocks, _PaperBlocks):
+        blocks = _PaperBlocks(env)
+        env.extend(**{_CACHE_ATTRIBUTE: blocks})
+    return blocks
+
+
+def _cut(
+    blocks: _PaperBlocks, view: DigestView, *, rendered: list[_Block], max_bytes: int
+) -> tuple[DigestView, str]:
+    """The longest prefix of the papers whose digest fits in `max_bytes`, and its HTML."""
+
+    def shown(count: int) -> DigestView:
+        hidden = len(view.papers) - count
+        return dataclasses.replace(
+            view, papers=view.papers[:count], more_count=view.more_count + hidden
+        )
+
+    shell = len(blocks.digest_html(shown(0), []).encode())
+    if shell > max_bytes:
+        raise ValueError(f"a digest without papers takes {shell} bytes, over max_bytes={max_bytes}")
+    count, used = 0, shell
+    for block in rendered:
+        if used + block.size > max_bytes:
+            break
+        used += block.size
+        count += 1
+    while True:  # the "N more" line may differ by a digit or two from the estimate
+        cut = shown(count)
+        html = blocks.digest_html(cut, rendered[:count])
+        if len(html.encode()) <= max_bytes or count == 0:
+            return cut, html
+        count -= 1
+
+
+def _block_key(paper: PaperView) -> tuple[object, ...]:
+    # Everything a block shows; the score is left out because it differs per subscriber.
+    return (
+        paper.id,
+        paper.title_html,
+        paper.snippet_html,
+        paper.chips,
+        paper.trending,
+        paper.url,
+        paper.title,
+        paper.snippet_text,
+        paper.arxiv_url,
+        paper.daily_url,
+        paper.github_url,
+        paper.authors,
+        paper.published,
+        paper.upvotes,
+    )
+
+
+def _meta(paper: PaperView) -> str:
+    """`Authors · 24 Nov 2026 · 12 upvotes`: the parts the paper has."""
+    parts = [
+        paper.authors,
+        labels.date_label(paper.published),
+        labels.counted(paper.upvotes, "upvote") if paper.upvotes else "",
+    ]
+    return " · ".join(part for part in parts if part)
+
+
+def _lead(abstract: str, chars: int = SNIPPET_CHARS) -> str:
+    """The abstract's beginning, cut at a word boundary, for a paper with no highlights."""
+    if len(abstract) <= chars:
+        return abstract
+    space = abstract.rfind(" ", 0, chars)
+    end = space if space > chars // 2 else chars
+    return abstract[:end].rstrip(" ,;:") + "…"
