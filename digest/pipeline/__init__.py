@@ -2,11 +2,19 @@
 
 Each function wires the pure stages (ingest, rank, render, feeds) to the store, the file
 system and the mailer. One module per job: opening the database, ingesting, the archive,
-ranking, subscribers.
+ranking, subscribers, planning, composing, sending, delivery.
 """
 
 from digest.pipeline.archive import StoreStats, find_paper, gather_stats, recent_papers
 from digest.pipeline.database import first_line, open_store, store_location
+from digest.pipeline.delivery import (
+    DeliveryRun,
+    deliver,
+    dry_run,
+    ledger,
+    ledger_counts,
+    preview,
+)
 from digest.pipeline.ingest import ingest_bytes, ingest_inbox, ingest_paths, local_day
 from digest.pipeline.ranking import SearchResult, ensure_term_stats, search_archive
 from digest.pipeline.subscribers import (
@@ -22,11 +30,14 @@ from digest.pipeline.subscribers import (
 )
 
 __all__ = [
+    "DeliveryRun",
     "Preferences",
     "SearchResult",
     "StoreStats",
     "add_alert",
     "add_subscriber",
+    "deliver",
+    "dry_run",
     "ensure_term_stats",
     "find_paper",
     "find_subscriber",
@@ -35,10 +46,13 @@ __all__ = [
     "ingest_bytes",
     "ingest_inbox",
     "ingest_paths",
+    "ledger",
+    "ledger_counts",
     "list_subscribers",
     "local_day",
     "normalize_email",
     "open_store",
+    "preview",
     "recent_papers",
     "remove_alert",
     "remove_subscriber",

@@ -184,6 +184,18 @@ def papers_since(
     return [to_stored(row) for row in session.exec(query)]
 
 
+def get_many(session: Session, ids: Iterable[int]) -> dict[int, StoredPaper]:
+    """Papers by id (missing ids are left out)."""
+    wanted = sorted(set(ids))
+    found: dict[int, StoredPaper] = {}
+    for start in range(0, len(wanted), _CHUNK):
+        chunk = wanted[start : start + _CHUNK]
+        for row in session.exec(select(Paper).where(col(Paper.id).in_(chunk))):
+            stored = to_stored(row)
+            found[stored.id] = stored
+    return found
+
+
 def to_stored(row: Paper, *, sightings: int = 0) -> StoredPaper:
     """Convert a row to the public type at the store's edge."""
     assert row.id is not None

@@ -10,7 +10,7 @@ from sqlalchemy import delete, func, update
 from sqlmodel import Session, col, select
 
 from digest.models import AlertInfo, SubscriberInfo
-from digest.store.tables import Alert, Subscriber
+from digest.store.tables import Alert, Delivery, Subscriber
 
 
 def add_subscriber(
@@ -102,9 +102,58 @@ def update_preferences(
 
 def delete_subscriber(session: Session, subscriber_id: int) -> bool:
     """Delete a subscriber and everything that is theirs; False if there was none."""
+    session.execute(delete(Delivery).where(col(Delivery.subscriber_id) == subscriber_id))
     session.execute(delete(Alert).where(col(Alert.subscriber_id) == subscriber_id))
     result = session.execute(delete(Subscriber).where(col(Subscriber.id) == subscriber_id))
     return bool(getattr(result, "rowcount", 0))
+
+
+def get_many(session: Session, ids: Iterable[int]) -> dict[int, SubscriberInfo]:
+    """Subscribers by id, with their alerts (missing ids are left out)."""
+    wanted = sorted(set(ids))
+    rows: list[Subscriber] = []
+    for start in range(0, len(wanted), 500):
+        rows.extend(
+            session.exec(
+                select(Subscriber).where(col(Subscriber.id).in_(wanted[start : start + 500]))
+            )
+        )
+    alerts = _alerts_of(session, [row.id for row in rows if row.id is not None])
+    return {row.id: _info(row, alerts.get(row.id, ())) for row in rows if row.id is not None}
+
+
+def set_status(
+    session: Session, subscriber_id: int, *, status: str, now: datetime, reason: str | None = None
+) -> None:
+    """Change a subscriber's status (suppression records why)."""
+    values: dict[str, object] = {"status": status, "suppressed_reason": reason}
+    if status == "active":
+        values["confirmed_at"] = now
+    if status in {"unsubscribed", "bounced", "complained"}:
+        values["unsubscribed_at"] = now
+    session.execute(update(Subscriber).where(col(Subscriber.id) == subscriber_id).values(**values))
+
+
+def add_soft_bounce(session: Session, subscriber_id: int) -> int:
+    """Count a temporary failure against the address; returns the new score."""
+    session.execute(
+        update(Subscriber)
+        .where(col(Subscriber.id) == subscriber_id)
+        .values(bounce_score=Subscriber.bounce_score + 1)
+    )
+    score = session.exec(
+        select(Subscriber.bounce_score).where(Subscriber.id == subscriber_id)
+    ).first()
+    return int(score or 0)
+
+
+def clear_soft_bounces(session: Session, subscriber_id: int) -> None:
+    """A delivery went through: the address works again."""
+    session.execute(
+        update(Subscriber)
+        .where(col(Subscriber.id) == subscriber_id, col(Subscriber.bounce_score) > 0)
+        .values(bounce_score=0)
+    )
 
 
 def count_subscribers(session: Session, *, status: str | None = None) -> int:
