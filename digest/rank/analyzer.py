@@ -9,15 +9,18 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass
 from functools import lru_cache
 from itertools import pairwise
+from typing import NamedTuple
 
 import Stemmer
 
-# Runs of letters/digits joined by hyphens: `x-ray`, `covid-19`, `self-supervised`.
+# Runs of letters/digits joined by hyphens: `x-ray`, `covid-19`, `self-supervised`. Combining
+# marks belong to their letter: decomposed `nai\u0308ve` is one word, as composed `naïve` is.
 _HYPHEN_CLASS = "[-\u2010-\u2013\u2212\ufe63\uff0d]"
-_GROUP = re.compile(rf"[^\W_]+(?:{_HYPHEN_CLASS}[^\W_]+)*")
+_MARKS = "\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f"
+_PART = rf"[^\W_]+(?:[{_MARKS}]+[^\W_]*)*"
+_GROUP = re.compile(rf"{_PART}(?:{_HYPHEN_CLASS}{_PART})*")
 _HYPHENS = re.compile(_HYPHEN_CLASS)
 # Plurals the English Snowball stemmer leaves apart from their singular.
 _IRREGULAR = {
@@ -75,15 +78,19 @@ STOPWORDS = frozenset(
 )
 
 
-@dataclass(frozen=True, slots=True)
-class Token:
-    """A term and where it came from: character span in the text and word position."""
+class Token(NamedTuple):
+    """A term and where it came from: character span in the text and word position (a named
+    tuple: a text has as many tokens as words, and a tuple is three times quicker to make)."""
 
     term: str
     start: int
     end: int
     position: int
-    compound: bool = False  # a joined form (`xray`) sharing the position of its first part
+    # Not a word of the text but an extra term at a word's position: a joined form (`xray` of
+    # `x-ray`, at its first part) or, with `piece`, a part of one word (`sam` of `MedSAM`).
+    compound: bool = False
+    width: int = 1  # word positions covered: 2 for the `xray` of `x-ray`, so phrases chain
+    piece: bool = False  # looked up alone; phrases and queries never use it as a joined form
 
 
 @lru_cache(maxsize=1)
@@ -93,8 +100,14 @@ def _stemmer() -> Stemmer.Stemmer:
 
 @lru_cache(maxsize=200_000)
 def stem(word: str) -> str:
-    """Normalise (NFKC, case-fold) and stem one word."""
+    """Normalise (NFKC, case-fold, accents off Latin letters) and stem one word."""
     folded = unicodedata.normalize("NFKC", word).casefold()
+    if not folded.isascii():
+        # `naïve` -> `naive`; only when that leaves plain ASCII, so other scripts keep theirs.
+        bare = "".join(
+            c for c in unicodedata.normalize("NFD", folded) if not unicodedata.combining(c)
+        )
+        folded = bare if bare.isascii() else folded
     folded = _IRREGULAR.get(folded, folded)
     if not folded.isascii() or any(ch.isdigit() for ch in folded):
         return folded
@@ -113,26 +126,76 @@ def tokenize(text: str) -> list[Token]:
         first_position = position
         offset = start
         for part in parts:
-            tokens.append(Token(stem(part), offset, offset + len(part), position))
+            term = stem(part)
+            tokens.append(Token(term, offset, offset + len(part), position))
+            if not (part.isalpha() and (part.islower() or part.isupper() or part.istitle())):
+                tokens.extend(_pieces(part, term, offset=offset, position=position))
             offset += len(part) + 1
             position += 1
         if len(parts) > 1:
-            tokens.append(
-                Token(stem("".join(parts)), start, match.end(), first_position, compound=True)
-            )
+            joined = stem("".join(parts))
+            tokens.append(Token(joined, start, match.end(), first_position, True, width=len(parts)))
         elif previous is not None and _joins(previous, group, text, start):
             raw, prev_start, _ = previous
-            tokens.append(
-                Token(stem(raw + group), prev_start, match.end(), first_position - 1, True)
-            )
+            joined = stem(raw + group)
+            tokens.append(Token(joined, prev_start, match.end(), first_position - 1, True, 2))
         previous = (group, start, match.end()) if len(parts) == 1 else None
     return tokens
+
+
+def _pieces(word: str, term: str, *, offset: int, position: int) -> list[Token]:
+    """Extra terms at a word's position: its letter and digit runs (`resnet` of `ResNet50`) and
+    the acronyms inside it (`sam` of `MedSAM` and `3DSAM`, `3d` of `Med3D`), so that `SAM`
+    finds `MedSAM`; `sample` has none. Capitalised parts (`Segmentator` of `TotalSegmentator`)
+    are left alone: looked up alone they found papers that only name a tool."""
+    cuts, digit_cuts = _cuts(word)
+    if not cuts:
+        return []
+    seen = {term}
+    out: list[Token] = []
+    for bounds, acronyms_only in ((digit_cuts, False), (cuts, True)):
+        edges = [0, *bounds, len(word)]
+        for a, b in pairwise(edges):
+            raw = word[a:b]
+            if b - a < 2 or (acronyms_only and not raw.isupper()):
+                continue  # `T` of `ViT`, `2` of `SAM2`: too short to look for
+            piece = stem(raw)
+            if piece not in seen:
+                seen.add(piece)
+                out.append(Token(piece, offset + a, offset + b, position, True, piece=True))
+    return out
+
+
+def _cuts(word: str) -> tuple[list[int], list[int]]:
+    """Where a word changes case (`Med|SAM`, `SAM|Score`) or letters to digits (`SAM|2`): all
+    cuts, and the letter/digit ones alone."""
+    cuts: list[int] = []
+    digit_cuts: list[int] = []
+    for i in range(1, len(word)):
+        a, b = word[i - 1], word[i]
+        after = word[i + 1] if i + 1 < len(word) else ""
+        if a.isdigit() != b.isdigit():
+            if a.isdigit() and b in "dD" and not after.islower():
+                continue  # `3D`, `2D`: one unit
+            cuts.append(i)
+            digit_cuts.append(i)
+        elif (a.islower() and b.isupper()) or (
+            a.isupper()
+            and b.isupper()
+            and (
+                (after.islower() and word[i + 2 : i + 3].islower())  # not `GANs`, `DINOv2`
+                or (a in "dD" and i >= 2 and word[i - 2].isdigit())  # `3D|SAM`
+            )
+        ):
+            cuts.append(i)
+    return cuts, digit_cuts
 
 
 def _joins(previous: tuple[str, int, int], word: str, text: str, start: int) -> bool:
     """`X ray`: two words one space apart, one of them a single letter."""
     raw, _, prev_end = previous
-    if start - prev_end != 1 or text[prev_end] != " ":
+    # One space of any kind (a non-breaking one, a line break in wrapped text) apart.
+    if start - prev_end != 1 or not text[prev_end].isspace():
         return False
     return _is_letter_part(raw) or _is_letter_part(word)
 
@@ -163,7 +226,7 @@ def phrase_variants(text: str) -> list[tuple[str, ...]]:
     """
     tokens = tokenize(text)
     plain = [token for token in tokens if not token.compound]
-    compounds = [token for token in tokens if token.compound][:MAX_JOINED_IN_PHRASE]
+    compounds = [t for t in tokens if t.compound and not t.piece][:MAX_JOINED_IN_PHRASE]
     variants: dict[tuple[str, ...], None] = {}
     for mask in range(2 ** len(compounds)):
         chosen = sorted(
@@ -183,4 +246,4 @@ def phrase_variants(text: str) -> list[tuple[str, ...]]:
 
 
 # Bump when tokenize() or stem() change: stored term statistics are then recomputed.
-ANALYZER_VERSION = "1"
+ANALYZER_VERSION = "2"

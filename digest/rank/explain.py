@@ -93,19 +93,23 @@ def explain(
 
 
 def _spans(term: Term, tokens: Sequence[Token]) -> list[tuple[int, int]]:
+    """Character spans of a term's occurrences, found as the index finds them: each term of a
+    sequence starts where the previous one ends (`xray` of `x-ray` covers two words)."""
+    by_term: dict[str, list[Token]] = {}
+    for token in tokens:
+        by_term.setdefault(token.term, []).append(token)
     spans: list[tuple[int, int]] = []
-    plain = [token for token in tokens if not token.compound]
     for alternative in term.feature.alternatives:
-        if len(alternative) == 1:
-            spans.extend((t.start, t.end) for t in tokens if t.term == alternative[0])
-            continue
-        width = len(alternative)
-        for index in range(len(plain) - width + 1):
-            window = plain[index : index + width]
-            if tuple(t.term for t in window) == alternative and all(
-                window[i + 1].position == window[i].position + 1 for i in range(width - 1)
-            ):
-                spans.append((window[0].start, window[-1].end))
+        # (first character, last character, next word position) of each partial match
+        paths = [(t.start, t.end, t.position + t.width) for t in by_term.get(alternative[0], ())]
+        for word in alternative[1:]:
+            paths = [
+                (first, t.end, t.position + t.width)
+                for first, _, after in paths
+                for t in by_term.get(word, ())
+                if t.position == after
+            ]
+        spans.extend((first, last) for first, last, _ in paths)
     return spans
 
 

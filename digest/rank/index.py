@@ -53,10 +53,10 @@ class RankParams:
 
 @dataclass(slots=True)
 class _Positions:
-    """term -> word positions, per field, for phrase checks."""
+    """term -> (first, next) word positions of each occurrence, per field, for phrase checks."""
 
-    title: dict[str, list[int]]
-    abstract: dict[str, list[int]]
+    title: dict[str, list[tuple[int, int]]]
+    abstract: dict[str, list[tuple[int, int]]]
 
 
 class PaperIndex:
@@ -169,22 +169,22 @@ class PaperIndex:
         return any(_phrase_in(field_positions, terms) for field_positions in fields)
 
 
-def _positions(text: str) -> dict[str, list[int]]:
-    out: dict[str, list[int]] = {}
+def _positions(text: str) -> dict[str, list[tuple[int, int]]]:
+    out: dict[str, list[tuple[int, int]]] = {}
     for token in tokenize(text):
-        out.setdefault(token.term, []).append(token.position)
+        out.setdefault(token.term, []).append((token.position, token.position + token.width))
     return out
 
 
-def _phrase_in(positions: Mapping[str, list[int]], terms: Sequence[str]) -> bool:
-    starts = positions.get(terms[0])
-    if not starts:
-        return False
-    following = [set(positions.get(term, ())) for term in terms[1:]]
-    return any(
-        all(start + offset + 1 in places for offset, places in enumerate(following))
-        for start in starts
-    )
+def _phrase_in(positions: Mapping[str, list[tuple[int, int]]], terms: Sequence[str]) -> bool:
+    # Each term must start where the previous one ends: `xray` of `x-ray` covers two positions,
+    # so "chest xray images" is found in `chest x-ray images`.
+    ends = {end for _, end in positions.get(terms[0], ())}
+    for term in terms[1:]:
+        ends = {end for start, end in positions.get(term, ()) if start in ends}
+        if not ends:
+            return False
+    return bool(ends)
 
 
 def _matrix(

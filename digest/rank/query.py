@@ -7,7 +7,10 @@
 
 `dermatology skin OR melanoma` means dermatology AND (skin OR melanoma). In a comma list
 (`segmentation, skin lesion, x-ray`) each item is one alternative and a multi-word item is a
-phrase. Stop words are dropped from plain words (not from phrases).
+phrase. Stop words are dropped from plain words (not from phrases). A single letter and the
+word next to it are one word, as the analyzer joins them: `X ray` means `x-ray` (`xray`, or
+`x ray` in a row), `T cell OR B cell` two alternatives. `-` goes before `title:`
+(`-title:skin`); `title:-skin` and `title:title:skin` are refused.
 """
 
 from __future__ import annotations
@@ -62,8 +65,10 @@ def parse_query(text: str) -> Query:
     if not stripped:
         raise QueryError("the query is empty")
     if len(stripped) > MAX_QUERY_CHARS:
+        leading = len(text) - len(text.lstrip())
         raise QueryError(
-            f"the query is {len(stripped)} characters long; the limit is {MAX_QUERY_CHARS}"
+            f"the query is {len(stripped)} characters long; the limit is {MAX_QUERY_CHARS}",
+            position=leading + MAX_QUERY_CHARS,  # the first character over the limit
         )
     lexemes = _lex(text)
     if any(kind == "," for kind, _, _ in lexemes):
@@ -95,7 +100,7 @@ def _lex(text: str) -> list[tuple[str, str, int]]:
         if value.isspace():
             continue
         out.append((_kind(value), value, start))
-    return _merge_prefixed_phrases(text, out)
+    return _join_letters(_merge_prefixed_phrases(text, out))
 
 
 def _kind(value: str) -> str:
@@ -123,11 +128,49 @@ def _merge_prefixed_phrases(
         ):
             _, prefix, prefix_start = merged.pop()
             merged.append(("phrase", prefix + value, prefix_start))
-            continue
+        else:
+            merged.append((kind, value, start))
         if kind == "phrase" and (len(value) < 2 or not value.endswith('"')):
             raise QueryError("unbalanced quote: a phrase is not closed", position=start)
-        merged.append((kind, value, start))
     return merged
+
+
+def _join_letters(lexemes: list[tuple[str, str, int]]) -> list[tuple[str, str, int]]:
+    """`X ray` is one word, as in the analyzer; a letter joins the word after it if it can
+    (`type B cell`: `B cell`), else the word before it (`vitamin D`)."""
+    out: list[tuple[str, str, int]] = []
+    index = 0
+    while index < len(lexemes):
+        kind, value, start = lexemes[index]
+        if _joinable(lexemes, index) and not (
+            not _is_letter(value) and _joinable(lexemes, index + 1)
+        ):
+            out.append((kind, f"{value} {lexemes[index + 1][1]}", start))
+            index += 2
+            continue
+        out.append((kind, value, start))
+        index += 1
+    return out
+
+
+def _joinable(lexemes: list[tuple[str, str, int]], index: int) -> bool:
+    """Two plain words one space apart that the analyzer joins (one of them a letter)."""
+    if index + 1 >= len(lexemes):
+        return False
+    (kind, value, start), (next_kind, next_value, next_start) = lexemes[index : index + 2]
+    if kind != "word" or next_kind != "word" or next_start != start + len(value) + 1:
+        return False
+    if _split_prefix(next_value)[0]:
+        return False
+    text = f"{_split_prefix(value)[1]} {next_value}"
+    return any(
+        token.compound and not token.piece and token.start == 0 and token.end == len(text)
+        for token in tokenize(text)
+    )
+
+
+def _is_letter(value: str) -> bool:
+    return len(_split_prefix(value)[1]) == 1
 
 
 def _parse_boolean(text: str, lexemes: list[tuple[str, str, int]]) -> Query:
@@ -142,8 +185,10 @@ def _parse_boolean(text: str, lexemes: list[tuple[str, str, int]]) -> Query:
         index += 1
         while index < len(lexemes) and lexemes[index][0] == "or":
             or_start = lexemes[index][2]
-            if index + 1 >= len(lexemes) or lexemes[index + 1][0] == "or":
+            if index + 1 >= len(lexemes):
                 raise QueryError("OR needs a term on its right", position=or_start)
+            if lexemes[index + 1][0] == "or":
+                raise QueryError("OR twice in a row", position=lexemes[index + 1][2])
             next_kind, next_value, next_start = lexemes[index + 1]
             group.append(_term(next_value, next_start, phrase=next_kind == "phrase"))
             index += 2
@@ -172,8 +217,9 @@ def _parse_comma_list(text: str, lexemes: list[tuple[str, str, int]]) -> Query:
     for item in items:
         if not item:
             continue
-        if any(kind == "or" for kind, _, _ in item):
-            raise QueryError("use either commas or OR, not both", position=item[0][2])
+        ors = [start for kind, _, start in item if kind == "or"]
+        if ors:
+            raise QueryError("use either commas or OR, not both", position=ors[0])
         start = item[0][2]
         end = item[-1][2] + len(item[-1][1])
         raw = text[start:end]
@@ -182,7 +228,10 @@ def _parse_comma_list(text: str, lexemes: list[tuple[str, str, int]]) -> Query:
         else:
             # A multi-word keyword is a phrase: `skin lesion` means those words together.
             prefix, body = _split_prefix(raw)
+            _check_prefixes(prefix, body, start + len(prefix))
             term, negated, _ = _term(f'{prefix}"{body.replace(chr(34), "")}"', start, phrase=True)
+            if term is not None:  # keep the item as typed, without the quotes added here
+                term = Term(text=raw, feature=term.feature)
         if term is None:
             continue
         (excluded if negated else alternatives).append(term)
@@ -203,15 +252,17 @@ def _term(value: str, start: int, *, phrase: bool) -> tuple[Term | None, bool, i
     prefix, body = _split_prefix(value)
     negated = prefix.startswith("-")
     title_only = prefix.lower().endswith("title:")
+    where = start + len(prefix)  # the body's first character
     if body == '""':
-        raise QueryError("empty phrase", position=start)
+        raise QueryError("empty phrase", position=where)
     if not body:
         raise QueryError(f"nothing after {prefix!r}", position=start)
+    _check_prefixes(prefix, body, where)
     if phrase or body.startswith('"'):
         # The words in a row, or with `xray` for `x-ray`: quoting must not lose a variant.
         alternatives: tuple[tuple[str, ...], ...] = tuple(phrase_variants(body.strip('"')))
         if not alternatives[0]:
-            raise QueryError(f"the phrase {body} has no words", position=start)
+            raise QueryError(f"the phrase {body} has no words", position=where)
     else:
         alternatives = _word_alternatives(body)
         if not alternatives:
@@ -222,10 +273,23 @@ def _term(value: str, start: int, *, phrase: bool) -> tuple[Term | None, bool, i
     return Term(text=value, feature=feature), negated, start
 
 
+def _check_prefixes(prefix: str, body: str, where: int) -> None:
+    """One prefix per term: `title:-skin` used to search titles for skin, `title:title:skin`
+    for the phrase "title skin"."""
+    inner = _split_prefix(body)[0]
+    if inner == "-" and not prefix.startswith("-"):
+        raise QueryError(
+            f"put '-' before 'title:' to exclude a word from titles: -{prefix}{body[1:]}",
+            position=where,
+        )
+    if inner:
+        raise QueryError(f"{inner!r} cannot follow {prefix!r}", position=where)
+
+
 def _word_alternatives(word: str) -> tuple[tuple[str, ...], ...]:
     """A plain word: its term; a hyphenated one: the joined form, or its parts in a row."""
     tokens = tokenize(word)
-    compounds = [token.term for token in tokens if token.compound]
+    compounds = [token.term for token in tokens if token.compound and not token.piece]
     parts = tuple(token.term for token in tokens if not token.compound)
     if compounds:
         return ((compounds[0],), parts)

@@ -208,14 +208,22 @@ def _rank_chunk(
 def _top(
     chunk: Sequence[SubscriberSpec], final: np.ndarray, masks: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Keep each subscriber's best papers (positive scores only, up to their maximum)."""
+    """Keep each subscriber's best papers (positive scores only, up to their maximum), the
+    earlier paper first among equal scores."""
     n_papers = final.shape[0]
     limits = np.asarray([spec.max_papers for spec in chunk])
     k = int(min(n_papers, max(int(limits.max()), 1)))
     if k < n_papers:
         candidates = np.argpartition(-final, k - 1, axis=0)[:k]
+        # Papers tied with the k-th are kept in no particular order; keep the earliest, so
+        # that a shorter digest is always the start of a longer one.
+        kth = np.take_along_axis(final, candidates, axis=0).min(axis=0)
+        tied = np.flatnonzero((kth > 0) & ((final >= kth[None, :]).sum(axis=0) > k))
+        for column in tied:
+            candidates[:, column] = np.argsort(-final[:, column], kind="stable")[:k]
     else:
         candidates = np.broadcast_to(np.arange(n_papers)[:, None], final.shape).copy()
+    candidates.sort(axis=0)  # paper order, which the stable sort below keeps among equals
     values = np.take_along_axis(final, candidates, axis=0)
     order = np.argsort(-values, axis=0, kind="stable")
     candidates = np.take_along_axis(candidates, order, axis=0)

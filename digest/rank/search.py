@@ -24,7 +24,7 @@ class SearchHit:
 def search(query: Query, index: PaperIndex, *, limit: int) -> list[SearchHit]:
     """The best `limit` papers of the index for a query, best first, explained."""
     spec = SubscriberSpec(
-        id=_SEARCHER, alerts=(AlertSpec(id=0, query=query),), max_papers=max(limit, 1)
+        id=_SEARCHER, alerts=(AlertSpec(id=0, query=query),), max_papers=max(limit, 0)
     )
     result = rank_subscribers([spec], index)
     return [
