@@ -22,7 +22,7 @@ from digest.ingest.decode import decode_bytes
 from digest.ingest.detect import parse_listing
 from digest.ingest.identity import content_hash
 from digest.ingest.reconcile import lookup_keys, reconcile
-from digest.models import IngestResult, NewPaper, SourceFormat
+from digest.models import IngestResult, KnownPaper, NewPaper, SeenPaper, SourceFormat
 from digest.pipeline.database import first_line
 from digest.rank.analyzer import ANALYZER_VERSION
 from digest.rank.stats import count_terms
@@ -111,6 +111,7 @@ def ingest_bytes(
             )
             if plan.new:
                 _count_terms(session, plan.new)
+            _recount_completed_abstracts(session, seen, known)
             papers.apply_updates(session, seen)
             appearances = [
                 (paper_id, new.parsed.position, new.parsed.upvotes)
@@ -176,6 +177,34 @@ def _count_terms(session: Session, new: Sequence[NewPaper]) -> None:
         documents=counts.documents,
         title_terms=counts.title_terms,
         abstract_terms=counts.abstract_terms,
+        analyzer=ANALYZER_VERSION,
+    )
+
+
+def _recount_completed_abstracts(
+    session: Session, seen: Sequence[SeenPaper], known: Sequence[KnownPaper]
+) -> None:
+    """A cut-off abstract completed by a later listing: move its term counts along."""
+    before = {paper.id: paper for paper in known}
+    old: list[tuple[str, str]] = []
+    new: list[tuple[str, str]] = []
+    for sighting in seen:
+        abstract = sighting.updates.get("abstract")
+        if isinstance(abstract, str) and sighting.paper_id in before:
+            stored = before[sighting.paper_id]
+            old.append((stored.title, stored.abstract))
+            new.append((stored.title, abstract))
+    if not new:
+        return
+    removed, added = count_terms(old), count_terms(new)
+    delta = added.df.copy()
+    delta.subtract(removed.df)
+    term_stats.add_counts(
+        session,
+        delta,
+        documents=0,
+        title_terms=0,
+        abstract_terms=added.abstract_terms - removed.abstract_terms,
         analyzer=ANALYZER_VERSION,
     )
 

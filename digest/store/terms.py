@@ -25,7 +25,12 @@ def add_counts(
     """Add new papers' document frequencies and lengths to the archive's (an upsert)."""
     dialect = session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    rows = [{"term": term[:120], "df": count} for term, count in df.items()]
+    # Terms are cut to the column's width; two long terms sharing their first 120 characters
+    # become one key, and one upsert must not touch a row twice (PostgreSQL refuses).
+    merged: dict[str, int] = {}
+    for term, count in df.items():
+        merged[term[:120]] = merged.get(term[:120], 0) + count
+    rows = [{"term": term, "df": count} for term, count in merged.items() if count]
     for start in range(0, len(rows), _CHUNK):
         statement = insert(TermStat).values(rows[start : start + _CHUNK])
         statement = statement.on_conflict_do_update(
