@@ -20,8 +20,8 @@ from benchmarks.relevance import (
     load_qrels,
 )
 
-MEASURED_NDCG = 0.923  # digest's mean nDCG@10 over the eight alerts
-MEASURED_F1 = 0.564  # digest's mean F1 of the papers a daily digest sends
+MEASURED_NDCG = 0.928  # digest's mean nDCG@10 over the eight alerts
+MEASURED_F1 = 0.573  # digest's mean F1 of the papers a daily digest sends
 MARGIN = 0.02
 
 
