@@ -20,6 +20,11 @@ deliveries_app = typer.Typer(help="Look at the delivery ledger.", no_args_is_hel
 app.add_typer(deliveries_app, name="deliveries")
 
 
+def _say(line: str, *, style: str | None = None) -> None:
+    """One line of output, never wrapped by rich: scripts grep these (paths can be long)."""
+    console.print(Text(line), style=style, soft_wrap=True)
+
+
 def _day(value: str | None) -> date | None:
     if value is None:
         return None
@@ -56,7 +61,7 @@ def send(
             edition_day=day,
             respect_send_hour=not all_hours,
         )
-        console.print(Text(f"dry run: {len(written) // 2} digest(s) rendered into {out}"))
+        _say(f"dry run: {len(written) // 2} digest(s) rendered into {out}")
         return
     run = pipeline.deliver(
         engine,
@@ -66,20 +71,16 @@ def send(
         respect_send_hour=not all_hours,
     )
     plan, sent = run.plan, run.send
-    console.print(
-        Text(
-            f"edition {plan.edition_day or '-'}: planned {plan.planned}, nothing to send "
-            f"{plan.skipped}, not due yet {plan.not_due}, already planned {plan.already}"
-        )
+    _say(
+        f"edition {plan.edition_day or '-'}: planned {plan.planned}, nothing to send "
+        f"{plan.skipped}, not due yet {plan.not_due}, already planned {plan.already}"
     )
-    console.print(
-        Text(
-            f"sent {sent.sent}, retrying later {sent.retrying}, failed {sent.failed}, "
-            f"bounced {sent.bounced}, suppressed {sent.suppressed}"
-        )
+    _say(
+        f"sent {sent.sent}, retrying later {sent.retrying}, failed {sent.failed}, "
+        f"bounced {sent.bounced}, suppressed {sent.suppressed}"
     )
     if sent.stopped:
-        console.print(Text(f"stopped: {sent.stopped}"), style="red")
+        _say(f"stopped: {sent.stopped}", style="red")
         raise typer.Exit(EXIT_INPUT)
 
 
@@ -99,7 +100,7 @@ def preview(
         return
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_bytes(message.data)
-    console.print(Text(f"wrote {out} ({len(message.data)} bytes)"))
+    _say(f"wrote {out} ({len(message.data)} bytes)")
 
 
 @deliveries_app.command("list")
@@ -130,4 +131,4 @@ def list_deliveries(
         )
     console.print(table)
     counts = pipeline.ledger_counts(context.engine())
-    console.print(Text(", ".join(f"{state}: {n}" for state, n in sorted(counts.items()))))
+    _say(", ".join(f"{state}: {n}" for state, n in sorted(counts.items())))

@@ -96,9 +96,11 @@ def dry_run(
         view = composer.view(person, row.content, stored)
         rendered = composer.render(view)
         message = composer.message(person, row.content, stored, message_id=row.message_id, now=now)
-        stem = folder / _UNSAFE_NAME.sub("_", person.email)
-        written.append(_write(stem.with_suffix(".eml"), message.data))
-        written.append(_write(stem.with_suffix(".html"), rendered.html.encode("utf-8")))
+        # Not Path.with_suffix: it would take ".com" for a suffix and give ada@example.com
+        # and ada@example.org one file.
+        name = _UNSAFE_NAME.sub("_", person.email)
+        written.append(_write(folder / f"{name}.eml", message.data))
+        written.append(_write(folder / f"{name}.html", rendered.html.encode("utf-8")))
     return written
 
 

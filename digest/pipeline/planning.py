@@ -79,9 +79,12 @@ def plan_deliveries(
             else subscribers.list_subscribers(session, statuses=["active"])
         )
         ids = [candidate.id for candidate in candidates]
-        already = set() if only is not None else deliveries.planned_for(session, edition_id)
+        # Only candidates count: someone who left after their row was planned is neither.
+        already = (
+            set() if only is not None else deliveries.planned_for(session, edition_id) & set(ids)
+        )
         # `fresh`: as if nothing had been delivered yet (a preview of the newest edition).
-        last_edition = {} if fresh else deliveries.last_sent_editions(session, ids)
+        last_edition = {} if fresh else deliveries.owed_after(session, ids)
         last_time = deliveries.last_sent_times(session, ids)
         due = [
             candidate
@@ -89,7 +92,13 @@ def plan_deliveries(
             if candidate.id not in already
             and (
                 only is not None
-                or _is_due(candidate, last_time.get(candidate.id), now, respect_send_hour)
+                or _is_due(
+                    candidate,
+                    last_time.get(candidate.id),
+                    now,
+                    edition_day=edition_day,
+                    respect_hour=respect_send_hour,
+                )
             )
         ]
         owed_after = {
@@ -181,11 +190,21 @@ def plan_deliveries(
 
 
 def _is_due(
-    subscriber: SubscriberInfo, last_sent: datetime | None, now: datetime, respect_hour: bool
+    subscriber: SubscriberInfo,
+    last_sent: datetime | None,
+    now: datetime,
+    *,
+    edition_day: date,
+    respect_hour: bool,
 ) -> bool:
-    """Daily: once the local send hour has come; weekly: also a week after the last digest."""
-    if respect_hour and now.astimezone(ZoneInfo(subscriber.timezone)).hour < subscriber.send_hour:
-        return False
+    """Daily: once the local send hour of the edition's day (or a later day) has come; weekly:
+    also a week after the last digest."""
+    if respect_hour:
+        local = now.astimezone(ZoneInfo(subscriber.timezone))
+        # West of the service the edition's day may not have begun yet: 22:00 the evening
+        # before is past a 7:00 send hour, but not the send hour of the edition's day.
+        if local.date() < edition_day or local.hour < subscriber.send_hour:
+            return False
     return not (
         subscriber.frequency == "weekly" and last_sent is not None and now - last_sent < WEEK
     )

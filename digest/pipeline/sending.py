@@ -149,7 +149,9 @@ def _record(
     rng: random.Random,
     report: SendReport,
 ) -> None:
-    detail = f"{outcome.code or ''} {outcome.detail}".strip()
+    detail = outcome.detail
+    if outcome.code is not None and not detail.startswith(str(outcome.code)):
+        detail = f"{outcome.code} {detail}".strip()  # transports usually quote the reply whole
     with transaction(engine) as session:
         (row,) = deliveries.get_rows(session, [outcome.key])
         if outcome.status is Status.SENT:
@@ -167,7 +169,7 @@ def _record(
             if outcome.status is Status.POLICY:
                 # The relay refused *us* (5.7.x): the operator must act; the reader stays.
                 log.error("send: policy rejection for delivery %d: %s", row.id, detail)
-            else:
+            elif _about_the_address(outcome):
                 score = subscribers.add_soft_bounce(session, row.subscriber_id)
                 if score >= SOFT_BOUNCE_LIMIT:
                     subscribers.set_status(
@@ -188,3 +190,10 @@ def _record(
                     session, row.id, state="pending", now=now, error=detail, next_attempt_at=when
                 )
                 report.retrying += 1
+
+
+def _about_the_address(outcome: SendOutcome) -> bool:
+    """Whether a temporary failure counts against the reader's address: a 4xx reply to this
+    message does; a refused or dropped connection, a timeout or a 421 is the relay's trouble,
+    and counting it would suppress every reader a long relay outage touched."""
+    return outcome.code is not None and 400 <= outcome.code < 500 and outcome.code != 421

@@ -1,8 +1,8 @@
 """SQL for the delivery ledger: planning rows, claiming work, recording outcomes.
 
 Claiming uses `SELECT ... FOR UPDATE SKIP LOCKED` on PostgreSQL so that several workers on
-several machines share the pending rows without taking the same one; SQLite serialises
-writers anyway, so there the same statement runs without the locking clause.
+several machines share the pending rows without taking the same one; on SQLite one
+`UPDATE ... WHERE id IN (SELECT ...) RETURNING id` chooses and claims under the write lock.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import and_, func, or_, update
+from sqlalchemy import and_, case, func, or_, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
 
@@ -21,6 +21,8 @@ from digest.store.tables import Delivery, Edition
 ACTIVE_STATES = ("pending", "sending")
 # A digest was delivered, so its papers are no longer owed to the subscriber.
 DELIVERED = "sent"
+# Rows whose papers are delivered or on their way: the next digest starts after them.
+COVERING = (DELIVERED, *ACTIVE_STATES)
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,19 +85,23 @@ def insert_planned(session: Session, planned: Sequence[PlannedDelivery], *, now:
     return inserted
 
 
-def last_sent_editions(session: Session, subscriber_ids: Iterable[int]) -> dict[int, int]:
-    """For each subscriber, the newest edition a digest was delivered for."""
+def owed_after(session: Session, subscriber_ids: Iterable[int]) -> dict[int, int]:
+    """For each subscriber with ledger rows, the edition after which papers are still owed: the
+    newest one a digest was delivered for or is on its way for (a row still pending or sending
+    will deliver its papers, so the next digest must not repeat them); without such a row, the
+    one before their first row (a first digest that failed or was skipped is still owed)."""
     ids = list(subscriber_ids)
+    covering = case((col(Delivery.state).in_(COVERING), col(Delivery.edition_id)))
     found: dict[int, int] = {}
     for start in range(0, len(ids), 500):
         chunk = ids[start : start + 500]
         query = (
-            select(Delivery.subscriber_id, func.max(Delivery.edition_id))
-            .where(col(Delivery.subscriber_id).in_(chunk), Delivery.state == DELIVERED)
+            select(col(Delivery.subscriber_id), func.max(covering), func.min(Delivery.edition_id))
+            .where(col(Delivery.subscriber_id).in_(chunk))
             .group_by(col(Delivery.subscriber_id))
         )
-        for subscriber_id, edition_id in session.exec(query):
-            found[subscriber_id] = edition_id
+        for subscriber_id, covered, first in session.exec(query):
+            found[subscriber_id] = covered if covered is not None else first - 1
     return found
 
 
@@ -131,21 +137,20 @@ def claim(session: Session, *, now: datetime, lease_before: datetime, limit: int
         and_(col(Delivery.state) == "sending", col(Delivery.claimed_at) < lease_before),
     )
     query = select(Delivery.id).where(due).order_by(col(Delivery.id)).limit(limit)
+    claimed = update(Delivery).values(
+        state="sending", claimed_at=now, attempts=Delivery.attempts + 1, updated_at=now
+    )
     if session.get_bind().dialect.name == "postgresql":
-        query = query.with_for_update(skip_locked=True)
-    ids = [ident for ident in session.exec(query) if ident is not None]
-    if ids:
-        session.execute(
-            update(Delivery)
-            .where(col(Delivery.id).in_(ids))
-            .values(
-                state="sending",
-                claimed_at=now,
-                attempts=Delivery.attempts + 1,
-                updated_at=now,
-            )
-        )
-    return ids
+        ids = [ident for ident in session.exec(query.with_for_update(skip_locked=True)) if ident]
+        if ids:
+            session.execute(claimed.where(col(Delivery.id).in_(ids)))
+        return ids
+    # SQLite: pysqlite runs a SELECT outside the write transaction, so a separate SELECT lets
+    # two senders pick the same rows. One UPDATE chooses and claims under the write lock.
+    result = session.execute(
+        claimed.where(col(Delivery.id).in_(query.scalar_subquery())).returning(col(Delivery.id))
+    )
+    return sorted(ident for ident in result.scalars() if ident is not None)
 
 
 def get_rows(session: Session, ids: Sequence[int]) -> list[DeliveryRow]:
