@@ -18,6 +18,7 @@ from sqlmodel import SQLModel
 from digest.config import Settings, load_settings
 from digest.store import tables  # noqa: F401  (registers every table on the metadata)
 from digest.store.db import make_engine, migrate
+from tests.smtpserver import smtp_server  # noqa: F401  (a fixture for every test)
 
 DATA = Path(__file__).parent / "data"
 DUMPS = DATA / "dumps"
