@@ -154,6 +154,18 @@ class Settings(BaseSettings):
         ge=20_000,
         description="Largest HTML digest; longer lists are cut with a link to the web page.",
     )
+    feed_max_entries: int = Field(
+        default=50, ge=1, le=1000, description="Most entries in one RSS or Atom feed."
+    )
+    feeds_dir: Path = Field(
+        default=Path("feeds"),
+        description="Folder `digest feeds write` and the daily job write the public feeds to.",
+    )
+    daily_run_at: str = Field(
+        default="06:00",
+        description="Local time (HH:MM, in `timezone`) of the daily job; feeds are cached until "
+        "then.",
+    )
 
     @field_validator("database_url")
     @classmethod
@@ -191,6 +203,21 @@ class Settings(BaseSettings):
         if not value.startswith(("http://", "https://")):
             raise ValueError("must start with http:// or https://")
         return value.rstrip("/")
+
+    @field_validator("daily_run_at")
+    @classmethod
+    def _check_daily_run_at(cls, value: str) -> str:
+        hours, _, minutes = value.partition(":")
+        if not (
+            value.isascii()
+            and len(hours) == len(minutes) == 2
+            and hours.isdigit()
+            and minutes.isdigit()
+            and int(hours) < 24
+            and int(minutes) < 60
+        ):
+            raise ValueError("must be a time of day as HH:MM, e.g. 06:00")
+        return value
 
     @field_validator("log_level")
     @classmethod

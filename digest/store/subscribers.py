@@ -134,6 +134,14 @@ def set_status(
     session.execute(update(Subscriber).where(col(Subscriber.id) == subscriber_id).values(**values))
 
 
+def set_token_nonce(session: Session, subscriber_id: int, nonce: str) -> bool:
+    """Replace a subscriber's token nonce, revoking every token they hold; False if none."""
+    result = session.execute(
+        update(Subscriber).where(col(Subscriber.id) == subscriber_id).values(token_nonce=nonce)
+    )
+    return bool(getattr(result, "rowcount", 0))
+
+
 def add_soft_bounce(session: Session, subscriber_id: int) -> int:
     """Count a temporary failure against the address; returns the new score."""
     session.execute(
