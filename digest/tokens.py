@@ -13,7 +13,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime
 
-from itsdangerous import BadData, SignatureExpired, URLSafeTimedSerializer
+from itsdangerous import BadData, SignatureExpired, URLSafeSerializer, URLSafeTimedSerializer
 
 from digest.errors import DigestError
 
@@ -44,7 +44,13 @@ def new_nonce() -> str:
     return secrets.token_hex(16)
 
 
-def _serializer(secret: str, purpose: Purpose, now: datetime | None) -> URLSafeTimedSerializer:
+def _serializer(
+    secret: str, purpose: Purpose, now: datetime | None
+) -> URLSafeSerializer | URLSafeTimedSerializer:
+    if purpose is not Purpose.CONFIRM:
+        # Tokens that do not expire carry no timestamp: the same subscriber and nonce give
+        # the same token, so a private feed URL stays put from one mail to the next.
+        return URLSafeSerializer(secret, salt=f"digest.{purpose}")
     serializer = URLSafeTimedSerializer(secret, salt=f"digest.{purpose}")
     if now is not None:
         stamp = int(now.timestamp())
@@ -77,7 +83,11 @@ def read_token(
     if not token or len(token) > 512:
         raise TokenError("invalid token")
     try:
-        payload = _serializer(secret, purpose, now).loads(token, max_age=max_age_seconds)
+        serializer = _serializer(secret, purpose, now)
+        if isinstance(serializer, URLSafeTimedSerializer):
+            payload = serializer.loads(token, max_age=max_age_seconds)
+        else:
+            payload = serializer.loads(token)
     except SignatureExpired as exc:
         raise TokenError("this link has expired") from exc
     except BadData as exc:

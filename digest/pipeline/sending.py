@@ -153,7 +153,11 @@ def _record(
     if outcome.code is not None and not detail.startswith(str(outcome.code)):
         detail = f"{outcome.code} {detail}".strip()  # transports usually quote the reply whole
     with transaction(engine) as session:
-        (row,) = deliveries.get_rows(session, [outcome.key])
+        found = deliveries.get_rows(session, [outcome.key])
+        if not found:  # the subscriber was deleted while their message was in flight
+            log.info("send: delivery %d vanished before its outcome was recorded", outcome.key)
+            return
+        row = found[0]
         if outcome.status is Status.SENT:
             deliveries.mark(session, row.id, state="sent", now=now)
             subscribers.clear_soft_bounces(session, row.subscriber_id)
