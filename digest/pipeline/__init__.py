@@ -6,6 +6,7 @@ ranking, subscribers, planning, composing, sending, delivery.
 """
 
 from digest.pipeline.archive import StoreStats, find_paper, gather_stats, recent_papers
+from digest.pipeline.daily import DailyReport, StageReport, run_daily
 from digest.pipeline.database import first_line, open_store, store_location
 from digest.pipeline.delivery import (
     DeliveryRun,
@@ -30,9 +31,11 @@ from digest.pipeline.subscribers import (
 )
 
 __all__ = [
+    "DailyReport",
     "DeliveryRun",
     "Preferences",
     "SearchResult",
+    "StageReport",
     "StoreStats",
     "add_alert",
     "add_subscriber",
@@ -56,6 +59,7 @@ __all__ = [
     "recent_papers",
     "remove_alert",
     "remove_subscriber",
+    "run_daily",
     "search_archive",
     "store_location",
     "update_preferences",
