@@ -87,6 +87,19 @@ class Settings(BaseSettings):
         description="Score added per log(1 + upvotes) of a matched paper (trending); 0 turns "
         "it off.",
     )
+    semantic_matching: bool = Field(
+        default=False,
+        description="Also send up to 3 'related' papers per subscriber that lack an alert's "
+        "words but are close in meaning (all-MiniLM-L6-v2); needs the `semantic` extra. Off: "
+        "on the judged set it added as many wrong papers as right ones (benchmarks/README.md).",
+    )
+    semantic_threshold: float = Field(
+        default=0.4,
+        ge=-1.0,
+        le=1.0,
+        description="Least cosine similarity between an alert's words and a paper's title and "
+        "abstract for the paper to be sent as related.",
+    )
 
     service_name: str = Field(
         default="digest", description="The service's name in mails, feeds and pages."
