@@ -47,11 +47,14 @@ class Composer:
             if paper is None:  # deleted since planning: nothing to show
                 continue
             texts = tuple(queries[a] for a in item.get("alerts", []) if a in queries)
+            near = queries.get(int(item["related_to"])) if "related_to" in item else None
             shown.append(
                 paper_view(
                     paper,
                     explanation=self._explain(paper, texts) if texts else None,
                     base_url=self.settings.base_url,
+                    # Semantic matching: no word matched, so say what it is close to.
+                    chips=(f"related to {near}",) if near else None,
                     trending=bool(item.get("trending")),
                     score=float(item.get("score", 0.0)),
                 )

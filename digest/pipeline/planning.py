@@ -22,6 +22,7 @@ from digest.deliver.message import make_message_id
 from digest.errors import NotFoundError
 from digest.models import SubscriberInfo
 from digest.pipeline.ranking import build_index, ensure_term_stats, subscriber_spec
+from digest.pipeline.related import related_by_subscriber, related_entries
 from digest.rank.score import rank_subscribers
 from digest.rank.trending import top_trending
 from digest.store import deliveries, editions, listings, papers, subscribers
@@ -123,6 +124,7 @@ def plan_deliveries(
         first = bisect.bisect_right(paper_editions, owed_after[candidate.id])
         specs.append(subscriber_spec(candidate, first_paper=first))
     result = rank_subscribers(specs, index)
+    related = related_by_subscriber(specs, index, settings=settings)  # {} unless switched on
     domain = mail_domain(settings)
     planned: list[deliveries.PlannedDelivery] = []
     skipped = 0
@@ -132,6 +134,7 @@ def plan_deliveries(
             {"id": m.paper.id, "score": round(m.score, 4), "alerts": list(m.alert_ids)}
             for m in matches
         ]
+        chosen.extend(related_entries(related.get(candidate.id, [])))
         if not chosen and (not spec.alerts or candidate.include_trending):
             limit = (
                 candidate.max_papers
