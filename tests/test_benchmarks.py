@@ -51,3 +51,54 @@ def test_ingest_benchmark_quick_run_prints_every_figure(tmp_path: Path) -> None:
         (3000, 50, 0),
         (3000, 500, 0),
     ]
+
+
+@pytest.mark.slow
+def test_feeds_benchmark_quick_run_prints_every_figure(tmp_path: Path) -> None:
+    figures = tmp_path / "figures.json"
+    done = subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "benchmarks" / "feeds.py"),
+            "--quick",
+            "--load",
+            "httpx",  # wrk is optional: the generator every machine has
+            "--json",
+            str(figures),
+        ],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert any(line.startswith("archive: ") for line in lines)
+    assert sum(line.startswith("build ") for line in lines) == 12
+    assert sum(line.startswith("http ") for line in lines) == 7
+    # The archive, the server's files and its log went with the script's own folder.
+    assert [path.name for path in tmp_path.iterdir()] == ["figures.json"]
+
+    written = json.loads(figures.read_text())
+    assert written["load_generator"] == "httpx"
+    # 2 + 2 synthetic days of 40 papers, then the 313 distinct sample papers, all ingested.
+    assert written["archive"] == {"papers": 473, "editions": 8, "window": 393}
+    cases = [(row["feed"], row["max_entries"], row["format"]) for row in written["build"]]
+    assert cases == [
+        (feed, size, fmt)
+        for size in (50, 200)
+        for feed in ("new", "search", "private")
+        for fmt in ("atom", "rss")
+    ]
+    new = [row["entries"] for row in written["build"] if row["feed"] == "new"]
+    assert new == [50, 50, 200, 200]
+    assert all(0 < row["entries"] <= row["max_entries"] for row in written["build"])
+    assert [(row["feed"], row["status"]) for row in written["http"]] == [
+        *[(feed, status) for feed in ("new", "search", "private") for status in (200, 304)],
+        ("healthz", 200),
+    ]
+    for row in written["http"]:
+        assert row["requests"] > 0
+        assert (row["bytes"] > 0) == (row["status"] == 200)

@@ -4,7 +4,8 @@ Each feed covers the papers of the last FEED_WINDOW_EDITIONS editions, newest ed
 search and private feeds keep the papers their query or alerts match, ranked with the code the
 digests use (best first within an edition) and explained over the whole abstract. Every date
 in a feed is a stored one, so the same data gives the same bytes. `write_static_feeds` writes
-the public feeds to files for a plain web server (and for the daily job).
+the public feeds to files for a plain web server (and for the daily job); `archive_version`
+tells a cache of built feeds when the stored data may have changed.
 """
 
 from __future__ import annotations
@@ -41,7 +42,7 @@ from digest.pipeline.subscribers import find_subscriber
 from digest.rank.explain import explain
 from digest.rank.query import Query, parse_query
 from digest.rank.score import AlertSpec, Match, SubscriberSpec, rank_subscribers
-from digest.store import editions, papers
+from digest.store import editions, listings, papers
 from digest.store.db import reading
 from digest.tokens import Purpose
 
@@ -100,7 +101,19 @@ def search_view(engine: Engine, query_text: str, *, settings: Settings) -> FeedV
 
 def private_view(engine: Engine, token: str, *, settings: Settings, secret: str) -> FeedView:
     """A subscriber's matches across all their alerts; raises TokenError for a bad token."""
-    subscriber = subscriber_for_token(engine, token, purpose=Purpose.FEED, secret=secret)
+    subscriber = feed_subscriber(engine, token, secret=secret)
+    return subscriber_view(engine, subscriber, token=token, settings=settings)
+
+
+def feed_subscriber(engine: Engine, token: str, *, secret: str) -> SubscriberInfo:
+    """The subscriber a feed token speaks for, read now; raises TokenError (revoked too)."""
+    return subscriber_for_token(engine, token, purpose=Purpose.FEED, secret=secret)
+
+
+def subscriber_view(
+    engine: Engine, subscriber: SubscriberInfo, *, token: str, settings: Settings
+) -> FeedView:
+    """The private feed of a subscriber whose token was checked; `token` is in its URLs."""
     spec = subscriber_spec(subscriber)
     stored, matches = _rank(engine, spec, settings=settings)
     queries = {alert.id: alert.query for alert in spec.alerts}
@@ -141,9 +154,27 @@ def private_feed(
     return build_feed(private_view(engine, token, settings=settings, secret=secret), fmt)
 
 
+def subscriber_feed(
+    engine: Engine, subscriber: SubscriberInfo, *, token: str, settings: Settings, fmt: FeedFormat
+) -> RenderedFeed:
+    """The private feed of a subscriber whose token was checked, built."""
+    return build_feed(subscriber_view(engine, subscriber, token=token, settings=settings), fmt)
+
+
+def archive_version(engine: Engine) -> tuple[int, int, int]:
+    """What every feed's stored inputs are at: it moves with each ingest that stores anything,
+    since new papers, editions, changed papers and term counts come with a new listing row
+    in the same transaction. (listings, newest listing id, newest edition id): three lookups."""
+    with reading(engine) as session:
+        count = listings.count_listings(session)
+        newest = [row.id or 0 for row in listings.list_listings(session, limit=1)]
+        edition = editions.latest(session)
+    return count, max(newest, default=0), edition[0] if edition else 0
+
+
 def private_opml(engine: Engine, token: str, *, settings: Settings, secret: str) -> bytes:
     """The OPML of the subscriber a feed token names; raises TokenError."""
-    subscriber = subscriber_for_token(engine, token, purpose=Purpose.FEED, secret=secret)
+    subscriber = feed_subscriber(engine, token, secret=secret)
     private = private_url(settings.base_url, token, fmt=FeedFormat.ATOM)
     return build_opml(_opml_title(settings), _outlines(subscriber, private, settings=settings))
 

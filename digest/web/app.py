@@ -18,6 +18,7 @@ from digest.pipeline.links import service_secret
 from digest.render.environment import make_environment
 from digest.tokens import TokenError
 from digest.web import feeds, pages, unsubscribe
+from digest.web.feedcache import FeedCache
 from digest.web.logs import install_log_redaction
 from digest.web.services import Services
 
@@ -64,6 +65,7 @@ def create_app(
         env=make_environment(),
         secret=service_secret(settings),
         clock=clock,
+        feed_cache=FeedCache(),
     )
     app.include_router(feeds.router)
     app.include_router(pages.router)

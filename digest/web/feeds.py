@@ -2,7 +2,8 @@
 
 Every feed answers GET and HEAD with a strong ETag, Last-Modified and a max-age that runs
 until the next daily job (when the feed can change); a conditional request whose validators
-still hold gets 304 and no body.
+still hold gets 304 and no body. Built feeds are kept in the app's FeedCache until the archive
+changes, so a repeated request, 200 or 304, costs a few lookups instead of a ranking.
 """
 
 from __future__ import annotations
@@ -10,10 +11,11 @@ from __future__ import annotations
 from fastapi import APIRouter, Request, Response
 
 from digest.errors import NotFoundError
-from digest.feeds import FeedFormat, RenderedFeed
+from digest.feeds import FeedFormat
 from digest.feeds.freshness import seconds_until_next_run
 from digest.pipeline import feeds
-from digest.web.caching import etag_of, http_date, not_modified
+from digest.web.caching import http_date, not_modified
+from digest.web.feedcache import CachedFeed
 from digest.web.services import Services, ServicesDep
 
 router = APIRouter()
@@ -25,7 +27,12 @@ PRIVATE_HEADERS = {"Referrer-Policy": "no-referrer", "X-Robots-Tag": "noindex"}
 def new_papers(extension: str, request: Request, services: ServicesDep) -> Response:
     """The papers of the latest editions."""
     fmt = _format(extension)
-    feed = feeds.new_papers_feed(services.engine, settings=services.settings, fmt=fmt)
+    engine, settings = services.engine, services.settings
+    feed = services.feed_cache.get(
+        feeds.archive_version(engine),
+        ("new", fmt),
+        lambda: feeds.new_papers_feed(engine, settings=settings, fmt=fmt),
+    )
     return _respond(request, services, feed, private=False)
 
 
@@ -33,7 +40,12 @@ def new_papers(extension: str, request: Request, services: ServicesDep) -> Respo
 def search(extension: str, request: Request, services: ServicesDep, q: str = "") -> Response:
     """The recent papers an alert query matches (400 for a malformed query)."""
     fmt = _format(extension)
-    feed = feeds.search_feed(services.engine, q, settings=services.settings, fmt=fmt)
+    engine, settings = services.engine, services.settings
+    feed = services.feed_cache.get(
+        feeds.archive_version(engine),
+        ("search", fmt, q),  # the query as sent: its parse is what the feed is a function of
+        lambda: feeds.search_feed(engine, q, settings=settings, fmt=fmt),
+    )
     return _respond(request, services, feed, private=False)
 
 
@@ -41,10 +53,9 @@ def search(extension: str, request: Request, services: ServicesDep, q: str = "")
 def private(filename: str, request: Request, services: ServicesDep) -> Response:
     """A subscriber's feed (`TOKEN.atom`, `TOKEN.rss`) or their feeds as OPML (`TOKEN.opml`)."""
     token, _, extension = filename.rpartition(".")
+    engine, settings = services.engine, services.settings
     if extension == "opml":
-        body = feeds.private_opml(
-            services.engine, token, settings=services.settings, secret=services.secret
-        )
+        body = feeds.private_opml(engine, token, settings=settings, secret=services.secret)
         return Response(
             body,
             media_type=OPML_TYPE,
@@ -55,8 +66,13 @@ def private(filename: str, request: Request, services: ServicesDep) -> Response:
             },
         )
     fmt = _format(extension)
-    feed = feeds.private_feed(
-        services.engine, token, settings=services.settings, secret=services.secret, fmt=fmt
+    # The token is checked on every request, before the cache: a revoked one 404s at once.
+    # The subscriber as read now (alerts, address, nonce) is part of the key.
+    subscriber = feeds.feed_subscriber(engine, token, secret=services.secret)
+    feed = services.feed_cache.get(
+        feeds.archive_version(engine),
+        ("private", fmt, token, subscriber),
+        lambda: feeds.subscriber_feed(engine, subscriber, token=token, settings=settings, fmt=fmt),
     )
     return _respond(request, services, feed, private=True)
 
@@ -68,14 +84,12 @@ def _format(extension: str) -> FeedFormat:
         raise NotFoundError(f"no feed format {extension!r}: use .atom or .rss") from None
 
 
-def _respond(
-    request: Request, services: Services, feed: RenderedFeed, *, private: bool
-) -> Response:
+def _respond(request: Request, services: Services, feed: CachedFeed, *, private: bool) -> Response:
     settings = services.settings
     max_age = seconds_until_next_run(
         services.clock(), at=settings.daily_run_at, timezone=settings.timezone
     )
-    etag = etag_of(feed.body)
+    etag = feed.etag
     headers = {
         "ETag": etag,
         "Last-Modified": http_date(feed.updated),

@@ -13,17 +13,19 @@ from fastapi.responses import HTMLResponse
 from sqlalchemy.engine import Engine
 
 from digest.config import Settings
+from digest.web.feedcache import FeedCache
 
 
 @dataclass(frozen=True, slots=True)
 class Services:
-    """The app's settings, database, templates, signing secret and clock."""
+    """The app's settings, database, templates, signing secret, clock and built feeds."""
 
     settings: Settings
     engine: Engine
     env: jinja2.Environment
     secret: str
     clock: Callable[[], datetime]
+    feed_cache: FeedCache
 
     def page(self, template: str, *, status_code: int = 200, **context: Any) -> HTMLResponse:
         """An HTML page rendered with the shared environment (autoescaped); every page gets
