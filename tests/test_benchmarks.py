@@ -54,6 +54,54 @@ def test_ingest_benchmark_quick_run_prints_every_figure(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
+@pytest.mark.smtp
+def test_deliver_benchmark_quick_run_prints_every_figure(tmp_path: Path) -> None:
+    figures = tmp_path / "figures.json"
+    done = subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "benchmarks" / "deliver.py"),
+            "--quick",
+            "--json",
+            str(figures),
+        ],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    for prefix in ("compose total ", "explain: ", "stage view ", "stage mime ", "verify: "):
+        assert any(line.startswith(prefix) for line in lines), prefix
+    assert sum(line.startswith("send ") for line in lines) == 20
+    assert [path.name for path in tmp_path.iterdir()] == ["figures.json"]  # no litter
+
+    written = json.loads(figures.read_text())
+    assert written["compose"]["digests"] == 400
+    assert 15 < written["compose"]["papers_per_digest"] <= 20  # ~20 papers, some alerts narrow
+    assert written["compose"]["explain"]["pairs"] > 0
+    assert written["stages"]["verified"] == 20  # decoded by the email package and compared
+    each = ("one connection each", 1, 0)
+    single = ("SmtpMailer", 1, 1)  # one connection, one message per send call
+    pools = [("SmtpMailer", n, chunk) for n in (16, 32) for chunk in (100, n)]  # all at once, or
+    # `connections` messages per send call as digest/pipeline/sending.py sends them
+    cases = [
+        (row["sink"], row["delay_ms"], row["client"], row["connections"], row["chunk"])
+        for row in written["send"]
+    ]
+    assert cases == [
+        *[("aiosmtpd", 0.0, *case) for case in [each, single, *pools]],
+        *[("aiosmtpd", 5.0, *case) for case in [each, single, *pools]],
+        *[("raw", 0.0, *case) for case in [each, single, *pools[:2]]],
+        *[("raw", 5.0, *case) for case in pools],
+    ]
+    assert all(row["messages"] > 0 and row["sink_cpu_s"] is not None for row in written["send"])
+
+
+@pytest.mark.slow
 def test_feeds_benchmark_quick_run_prints_every_figure(tmp_path: Path) -> None:
     figures = tmp_path / "figures.json"
     done = subprocess.run(

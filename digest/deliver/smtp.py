@@ -230,7 +230,7 @@ class SmtpMailer:
             if code not in (250, 251):
                 return self._refused(smtp, message, code, reply, stage="rcpt")
             try:
-                code, reply = smtp.data(message.data)
+                code, reply = _data(smtp, message.data)
             except smtplib.SMTPDataError as exc:  # the DATA command itself was refused
                 code, reply = exc.smtp_code, _bytes(exc.smtp_error)
             if code != 250:
@@ -308,6 +308,26 @@ class SmtpMailer:
         self._slots[slot] = None
         if smtp is not None:
             smtp.close()
+
+
+def _data(smtp: smtplib.SMTP, data: bytes) -> tuple[int, bytes]:
+    """smtplib's `SMTP.data` for bytes, with its dot-stuffing done by `dot_stuffed`."""
+    smtp.putcmd("data")
+    code, reply = smtp.getreply()
+    if code != 354:
+        raise smtplib.SMTPDataError(code, reply)
+    stuffed = dot_stuffed(data)
+    smtp.send(stuffed + (b".\r\n" if stuffed.endswith(b"\r\n") else b"\r\n.\r\n"))
+    return smtp.getreply()
+
+
+def dot_stuffed(data: bytes) -> bytes:
+    """A second "." before each line that starts with one (RFC 5321 4.5.2).
+
+    smtplib's multi-line regular expression gives the same bytes but takes about 0.2 ms on a
+    60 KB digest (this: 0.05 ms), half the client's CPU per message (benchmarks/deliver.py).
+    """
+    return (b"." + data if data.startswith(b".") else data).replace(b"\n.", b"\n..")
 
 
 def _not_offered(message: OutgoingMessage, failures: list[_UnreachableError]) -> SendOutcome:

@@ -70,9 +70,26 @@ class NoticeView:
 
 
 @dataclass(frozen=True, slots=True)
+class BodyParts:
+    """A body cut where lines start: the mail's own start, paper blocks, the mail's own end.
+
+    `start + "".join(blocks) + end` is the body, and every piece but `end` ends with "\n".
+    The blocks are the same string objects in every mail that shows them, so MIME encodes each
+    block once for all those mails (deliver/message.py): quoted-printable works line by line.
+    build_message checks both promises and encodes the body whole when one does not hold.
+    """
+
+    start: str
+    blocks: tuple[str, ...]
+    end: str
+
+
+@dataclass(frozen=True, slots=True)
 class RenderedMail:
     """A mail's subject and both bodies, before MIME."""
 
     subject: str
     html: str
     text: str
+    html_parts: BodyParts | None = None  # the same HTML in pieces, when the renderer has them
+    text_parts: BodyParts | None = None
