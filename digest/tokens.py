@@ -12,6 +12,7 @@ import enum
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 
 from itsdangerous import BadData, SignatureExpired, URLSafeSerializer, URLSafeTimedSerializer
 
@@ -44,13 +45,19 @@ def new_nonce() -> str:
     return secrets.token_hex(16)
 
 
+@lru_cache(maxsize=16)
+def _plain_serializer(secret: str, purpose: Purpose) -> URLSafeSerializer:
+    # Built once per (secret, purpose): a digest run makes several tokens per mail.
+    return URLSafeSerializer(secret, salt=f"digest.{purpose}")
+
+
 def _serializer(
     secret: str, purpose: Purpose, now: datetime | None
 ) -> URLSafeSerializer | URLSafeTimedSerializer:
     if purpose is not Purpose.CONFIRM:
         # Tokens that do not expire carry no timestamp: the same subscriber and nonce give
         # the same token, so a private feed URL stays put from one mail to the next.
-        return URLSafeSerializer(secret, salt=f"digest.{purpose}")
+        return _plain_serializer(secret, purpose)
     serializer = URLSafeTimedSerializer(secret, salt=f"digest.{purpose}")
     if now is not None:
         stamp = int(now.timestamp())

@@ -97,7 +97,8 @@ class Composer:
         key: int = 0,
     ) -> OutgoingMessage:
         """The finished message for one ledger row."""
-        rendered = self.render(self.view(subscriber, content, papers))
+        view = self.view(subscriber, content, papers)
+        rendered = self.render(view)
         return build_message(
             rendered,
             sender=self.settings.mail_from,
@@ -105,7 +106,7 @@ class Composer:
             message_id=message_id,
             date=now,
             list_id=self.settings.list_id,
-            unsubscribe_url=self.links.unsubscribe_url(subscriber),
+            unsubscribe_url=view.unsubscribe_url,  # the footer's link, made once
             unsubscribe_mailto=self.links.unsubscribe_mailto(),
             service_name=self.settings.service_name,
             key=key,
@@ -132,7 +133,8 @@ class Composer:
             return f"{name}: nothing new for you"
         top = papers[0].title
         if len(top) > SUBJECT_TITLE_CHARS:
-            top = top[: SUBJECT_TITLE_CHARS - 1].rstrip() + "…"
+            # ASCII dots: an ellipsis character alone would force RFC 2047 encoding.
+            top = top[: SUBJECT_TITLE_CHARS - 3].rstrip() + "..."
         if matched == 0:
             return f"{name}: trending today: {top}"
         others = matched - 1

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 from markupsafe import Markup, escape
 
@@ -60,8 +61,8 @@ def explain(
     snippet_chars: int = SNIPPET_CHARS,
 ) -> Explanation:
     """Explain a paper against the alerts that matched it."""
-    title_tokens = tokenize(title)
-    abstract_tokens = tokenize(abstract)
+    title_tokens = _tokens(title)
+    abstract_tokens = _tokens(abstract)
     title_spans: list[tuple[int, int]] = []
     abstract_spans: list[tuple[int, int]] = []
     reasons = []
@@ -90,6 +91,12 @@ def explain(
         snippet_html=prefix + str(_highlight(abstract, inside, start, end)) + suffix,
         snippet_text=prefix + abstract[start:end] + suffix,
     )
+
+
+@lru_cache(maxsize=8192)
+def _tokens(text: str) -> tuple[Token, ...]:
+    """A paper's tokens, kept: one paper is explained for many different sets of alerts."""
+    return tuple(tokenize(text))
 
 
 def _spans(term: Term, tokens: Sequence[Token]) -> list[tuple[int, int]]:
