@@ -150,3 +150,39 @@ def test_feeds_benchmark_quick_run_prints_every_figure(tmp_path: Path) -> None:
     for row in written["http"]:
         assert row["requests"] > 0
         assert (row["bytes"] > 0) == (row["status"] == 200)
+
+
+@pytest.mark.slow
+def test_rank_benchmark_quick_run_prints_every_figure(tmp_path: Path) -> None:
+    figures = tmp_path / "figures.json"
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "rank.py"), "--quick", "--json", str(figures)],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    for prefix in ("parse ", "index ", "evaluate ", "rank ", "total ", "memory ", "phrases "):
+        assert sum(line.startswith(prefix) for line in lines) == 1, prefix
+    assert sum(line.startswith("naive ") for line in lines) == 2  # the sample, extrapolated
+    assert [path.name for path in tmp_path.iterdir()] == ["figures.json"]
+
+    written = json.loads(figures.read_text())
+    (size,) = written["sizes"]
+    assert (size["subscribers"], size["papers"]) == (1000, 300)
+    assert 1000 <= size["alerts"] <= 6000  # 1 to 6 alerts each
+    assert 0 < size["distinct_queries"] <= size["alerts"]
+    assert size["matches"] > 0
+    assert size["served"] > 0
+    assert size["rss_peak_mb"] >= size["rss_before_mb"] > 0
+    # Phrases were checked against positions, and positions mattered: some papers held a
+    # phrase's words apart and were not matched.
+    assert size["phrases"]["features"] > 0
+    assert size["phrases"]["found"] > 0
+    assert size["phrases"]["scattered_rejected"] > 0
+    assert written["naive"]["subscribers"] == 5
+    assert written["naive"]["extrapolated_s"] > 0

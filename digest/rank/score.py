@@ -1,24 +1,26 @@
-"""Rank the papers for every subscriber at once: sparse matrix algebra, no per-pair loops.
+"""Rank the papers for every subscriber at once: array algebra, no per-pair loops.
 
-For a chunk of subscribers the alerts become three sparse matrices over the distinct
-features (which clause holds which feature, which alert excludes which, which features
-score); a few sparse products give, for every paper and alert, whether the alert holds and
-its BM25F score. Alerts then fold into their subscriber (best score, bonus for each further
-alert matched, optional upvote weight) and the top papers per subscriber are kept.
+Every distinct feature is scored once on all papers (`PaperIndex.evaluate`) and every
+distinct query matched in bulk (`matching`): only the (alert, paper) pairs where an alert
+holds come out. For a chunk of subscribers those pairs fold into (subscriber, paper) cells
+(best alert score, a bonus for each further alert matched, optional upvote weight), and one
+sort of the matched cells keeps each subscriber's top papers.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import scipy.sparse as sp
 
-from digest.rank.index import PaperIndex, RankPaper
-from digest.rank.query import Feature, Query
+from digest.rank.index import PaperIndex, RankPaper, concat_ranges
+from digest.rank.matching import SINGLE, AlertMatcher, AlertPlan
+from digest.rank.query import Query
 
 CHUNK_SUBSCRIBERS = 1000
+CHUNK_CELLS = 2_000_000  # subscribers x papers per chunk at most: its buffers stay small
 MAX_ALERTS = 63  # matched alerts travel as bits of one uint64
 
 
@@ -60,7 +62,9 @@ class RankResult:
         rows: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]],
     ) -> None:
         self._papers = index.papers
-        self._alerts = {spec.id: tuple(alert.id for alert in spec.alerts) for spec in subscribers}
+        # Looked up when a surface asks: a tuple per subscriber up front would be 10^5 new
+        # objects for the garbage collector to walk.
+        self._specs = {spec.id: spec for spec in subscribers}
         if rows:
             subs, papers, scores, masks = (
                 np.concatenate(parts) for parts in zip(*rows, strict=True)
@@ -72,25 +76,25 @@ class RankResult:
         self.paper_rows = papers
         self.scores = scores
         self.alert_masks = masks
-        boundaries = np.flatnonzero(np.diff(subs)) + 1 if len(subs) else np.zeros(0, np.int64)
-        starts = np.concatenate(([0], boundaries)) if len(subs) else boundaries
-        ends = np.concatenate((boundaries, [len(subs)])) if len(subs) else boundaries
-        self._slices = {
-            int(subs[start]): (int(start), int(end))
-            for start, end in zip(starts, ends, strict=True)
-        }
+        starts = np.flatnonzero(np.diff(subs, prepend=subs[:1] - 1)) if len(subs) else subs
+        self._bounds = np.concatenate((starts, [len(subs)])).astype(np.int64)
+        self._blocks = dict(zip(subs[starts].tolist(), range(len(starts)), strict=True))
 
     def __len__(self) -> int:
         return len(self.subscriber_ids)
 
     def subscribers_with_matches(self) -> list[int]:
         """Ids of the subscribers who got at least one paper."""
-        return list(self._slices)
+        return list(self._blocks)
 
     def for_subscriber(self, subscriber_id: int) -> list[Match]:
         """One subscriber's matches, best first."""
-        start, end = self._slices.get(subscriber_id, (0, 0))
-        alert_ids = self._alerts.get(subscriber_id, ())
+        block = self._blocks.get(subscriber_id)
+        if block is None:
+            return []
+        start, end = int(self._bounds[block]), int(self._bounds[block + 1])
+        spec = self._specs.get(subscriber_id)
+        alert_ids = tuple(alert.id for alert in spec.alerts) if spec else ()
         return [
             Match(
                 subscriber_id=subscriber_id,
@@ -117,133 +121,130 @@ def rank_subscribers(
     for spec in with_alerts:
         if len(spec.alerts) > MAX_ALERTS:
             raise ValueError(f"subscriber {spec.id} has more than {MAX_ALERTS} alerts")
-    features: dict[Feature, int] = {}
-    for spec in with_alerts:
-        for alert in spec.alerts:
-            for term in (*alert.query.terms(), *alert.query.excluded):
-                features.setdefault(term.feature, len(features))
     if not with_alerts or not index.papers:
         return RankResult(index, subscribers, [])
-    scores = index.evaluate(list(features)).tocsr()
-    present = scores.copy()
-    present.data = np.ones_like(present.data)
-    upvotes = np.log1p(np.asarray([paper.upvotes or 0 for paper in index.papers], dtype=np.float32))
+    plan = AlertPlan.build(
+        [alert.query for spec in with_alerts for alert in spec.alerts],
+        [len(spec.alerts) for spec in with_alerts],
+    )
+    scores = index.evaluate(plan.features).tocsc()
+    chunk_size = max(1, min(chunk_size, CHUNK_CELLS // len(index.papers)))
+    folder = _Folder(with_alerts, plan, scores, index, chunk_size)
     rows = [
-        _rank_chunk(chunk, features, scores, present, upvotes, index)
-        for chunk in _chunks(with_alerts, chunk_size)
+        folder.rank(range(start, min(start + chunk_size, len(with_alerts))))
+        for start in range(0, len(with_alerts), chunk_size)
     ]
     return RankResult(index, subscribers, rows)
 
 
-def _chunks(items: Sequence[SubscriberSpec], size: int) -> Iterator[Sequence[SubscriberSpec]]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
+class _Folder:
+    """Ranks chunks of subscribers: their alerts' matches, folded per subscriber, the top kept."""
 
+    def __init__(
+        self,
+        subscribers: Sequence[SubscriberSpec],
+        plan: AlertPlan,
+        scores: sp.csc_matrix,
+        index: PaperIndex,
+        chunk_size: int,
+    ) -> None:
+        self.plan = plan
+        self.scores = scores
+        self.matcher = AlertMatcher(plan, scores)
+        self.params = index.params
+        self.upvotes = np.log1p(
+            np.asarray([paper.upvotes or 0 for paper in index.papers], dtype=np.float32)
+        )
+        self.ids = np.asarray([spec.id for spec in subscribers], dtype=np.int64)
+        self.limits = np.asarray([spec.max_papers for spec in subscribers], dtype=np.int64)
+        self.firsts = np.asarray([spec.first_paper for spec in subscribers], dtype=np.int64)
+        # (subscriber, paper) cells of a chunk; reused, and zeroed again after each chunk.
+        cells = chunk_size * len(index.papers)
+        self.best = np.zeros(cells, dtype=np.float32)
+        self.masks = np.zeros(cells, dtype=plan.alert_flag.dtype)
+        # 1 + bonus * (alerts - 1), by number of alerts matched; in float32 when that is exact
+        # (a float32 product of float32 factors rounds like their float64 product cast down).
+        bonus = 1.0 + self.params.multi_alert_bonus * np.maximum(np.arange(MAX_ALERTS + 1) - 1, 0)
+        exact = np.array_equal(bonus.astype(np.float32), bonus)
+        self.bonus = bonus.astype(np.float32) if exact else bonus
 
-def _rank_chunk(
-    chunk: Sequence[SubscriberSpec],
-    features: dict[Feature, int],
-    scores: sp.csr_matrix,
-    present: sp.csr_matrix,
-    upvotes: np.ndarray,
-    index: PaperIndex,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    clause_rows: list[int] = []  # feature of each (clause, feature) entry
-    clause_cols: list[int] = []
-    alert_of_clause: list[int] = []
-    required: list[int] = []
-    exclude_rows: list[int] = []
-    exclude_cols: list[int] = []
-    positive_rows: list[int] = []
-    positive_cols: list[int] = []
-    offsets: list[int] = []
-    bit_of_alert: list[int] = []
-    alert = 0
-    for spec in chunk:
-        offsets.append(alert)
-        for bit, spec_alert in enumerate(spec.alerts):
-            query = spec_alert.query
-            for clause in query.clauses:
-                clause_id = len(alert_of_clause)
-                alert_of_clause.append(alert)
-                for term in clause:
-                    clause_rows.append(features[term.feature])
-                    clause_cols.append(clause_id)
-                    positive_rows.append(features[term.feature])
-                    positive_cols.append(alert)
-            for term in query.excluded:
-                exclude_rows.append(features[term.feature])
-                exclude_cols.append(alert)
-            required.append(len(query.clauses))
-            bit_of_alert.append(bit)
-            alert += 1
-    n_features, n_alerts, n_clauses = len(features), alert, len(alert_of_clause)
-    membership = _ones(clause_rows, clause_cols, (n_features, n_clauses))
-    clause_alert = _ones(list(range(n_clauses)), alert_of_clause, (n_clauses, n_alerts))
-    exclusion = _ones(exclude_rows, exclude_cols, (n_features, n_alerts))
-    positive = _ones(positive_rows, positive_cols, (n_features, n_alerts))
-
-    clause_hits = (present @ membership).tocsr()
-    clause_hits.data = np.ones_like(clause_hits.data)
-    satisfied = (clause_hits @ clause_alert).toarray() == np.asarray(required)[None, :]
-    excluded = (present @ exclusion).toarray() > 0
-    alert_scores = (scores @ positive).toarray().astype(np.float32)
-    alert_scores[~satisfied | excluded] = 0.0
-
-    starts = np.asarray(offsets)
-    hit = alert_scores > 0
-    best = np.maximum.reduceat(alert_scores, starts, axis=1)
-    count = np.add.reduceat(hit, starts, axis=1, dtype=np.int32)
-    bits = np.left_shift(np.uint64(1), np.asarray(bit_of_alert, dtype=np.uint64))
-    masks = np.add.reduceat(hit.astype(np.uint64) * bits[None, :], starts, axis=1)
-
-    params = index.params
-    final = best * (1.0 + params.multi_alert_bonus * np.maximum(count - 1, 0))
-    final += params.upvote_weight * upvotes[:, None] * (count > 0)
-    first = np.asarray([spec.first_paper for spec in chunk])
-    final[np.arange(final.shape[0])[:, None] < first[None, :]] = 0.0
-    return _top(chunk, final.astype(np.float32), masks)
+    def rank(self, chunk: range) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """(subscriber ids, paper rows, scores, alert masks) of a chunk, best first."""
+        plan, papers = self.plan, self.scores.shape[0]
+        bounds = plan.alert_ptr[chunk.start : chunk.stop + 1]
+        alerts = slice(bounds[0], bounds[-1])
+        queries, flags = plan.alert_query[alerts], plan.alert_flag[alerts]
+        owners = np.repeat(np.arange(len(chunk)), np.diff(bounds))
+        shapes = plan.shape[queries]
+        used = len(chunk) * papers
+        best, masks = self.best[:used], self.masks[:used]
+        for shape in np.unique(shapes).tolist():
+            chosen = shapes == shape
+            if shape == SINGLE:  # the feature's column of the scores
+                columns = plan.single[queries[chosen]]
+                indptr, indices, data = self.scores.indptr, self.scores.indices, self.scores.data
+            else:
+                distinct, columns = np.unique(queries[chosen], return_inverse=True)
+                indptr, indices, data = self.matcher.columns(shape, distinct)
+            low = indptr[columns]
+            sizes = indptr[columns + 1] - low
+            at = concat_ranges(low, sizes)
+            cells = np.repeat(owners[chosen] * papers, sizes) + indices[at]
+            np.maximum.at(best, cells, data[at])
+            np.add.at(masks, cells, np.repeat(flags[chosen], sizes))  # distinct bits: + is |
+        matched = np.flatnonzero(best > 0)
+        per_owner = np.diff(np.searchsorted(matched, np.arange(len(chunk) + 1) * papers))
+        owner = np.repeat(np.arange(len(chunk)), per_owner)
+        row = matched - owner * papers
+        counts = _popcount(masks[matched])
+        if self.params.upvote_weight:
+            final = best[matched] * self.bonus[counts].astype(np.float64)
+            final += self.params.upvote_weight * self.upvotes[row]
+        else:
+            final = best[matched] * self.bonus[counts]
+        firsts = self.firsts[chunk.start : chunk.stop]
+        if firsts.any():  # papers before a subscriber's window are not theirs
+            inside = row >= firsts[owner]
+            owner, row, final = owner[inside], row[inside], final[inside]
+            per_owner = np.bincount(owner, minlength=len(chunk))
+        limits = self.limits[chunk.start : chunk.stop]
+        owner, row, score = _top(owner, row, final.astype(np.float32), per_owner, limits)
+        found = masks[owner * papers + row].astype(np.uint64)
+        best[:] = 0.0
+        masks[:] = 0
+        return self.ids[chunk.start : chunk.stop][owner], row, score, found
 
 
 def _top(
-    chunk: Sequence[SubscriberSpec], final: np.ndarray, masks: np.ndarray
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Keep each subscriber's best papers (positive scores only, up to their maximum), the
-    earlier paper first among equal scores."""
-    n_papers = final.shape[0]
-    limits = np.asarray([spec.max_papers for spec in chunk])
-    k = int(min(n_papers, max(int(limits.max()), 1)))
-    if k < n_papers:
-        candidates = np.argpartition(-final, k - 1, axis=0)[:k]
-        # Papers tied with the k-th are kept in no particular order; keep the earliest, so
-        # that a shorter digest is always the start of a longer one.
-        kth = np.take_along_axis(final, candidates, axis=0).min(axis=0)
-        tied = np.flatnonzero((kth > 0) & ((final >= kth[None, :]).sum(axis=0) > k))
-        for column in tied:
-            candidates[:, column] = np.argsort(-final[:, column], kind="stable")[:k]
-    else:
-        candidates = np.broadcast_to(np.arange(n_papers)[:, None], final.shape).copy()
-    candidates.sort(axis=0)  # paper order, which the stable sort below keeps among equals
-    values = np.take_along_axis(final, candidates, axis=0)
-    order = np.argsort(-values, axis=0, kind="stable")
-    candidates = np.take_along_axis(candidates, order, axis=0)
-    values = np.take_along_axis(values, order, axis=0)
-    rank = np.arange(candidates.shape[0])[:, None]
-    keep = (values > 0) & (rank < limits[None, :])
-    columns = np.broadcast_to(np.arange(len(chunk))[None, :], keep.shape)
-    # Column-major so that each subscriber's rows come out together, best first.
-    keep_t, cand_t, val_t, col_t = keep.T, candidates.T, values.T, columns.T
-    ids = np.asarray([spec.id for spec in chunk], dtype=np.int64)
-    paper_rows = cand_t[keep_t]
-    subscriber_cols = col_t[keep_t]
+    owner: np.ndarray, row: np.ndarray, score: np.ndarray, per_owner: np.ndarray, limits: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Each owner's best papers, up to its limit, the earlier paper first among equal scores:
+    (owner, row, score), owner by owner, best first. Scores are positive."""
+    starts = np.cumsum(per_owner) - per_owner
+    # Chunks hold at most CHUNK_CELLS cells, so owner and row bits fit beside the score's 32.
+    row_bits = max(int(row.max(initial=0)).bit_length(), 1)
+    # One sort of 64-bit keys: owner, then score descending (the bits of a positive float32
+    # order like the float), then paper row; all three are read back from the kept keys.
+    low, high = np.uint64(row_bits), np.uint64(32 + row_bits)
+    keys = owner.astype(np.uint64) << high
+    keys |= (score.view(np.uint32) ^ np.uint32(0xFFFFFFFF)).astype(np.uint64) << low
+    keys |= row.astype(np.uint64)
+    keys.sort()
+    kept = keys[np.arange(len(keys)) < np.repeat(starts + limits, per_owner)]
+    bits = ((kept >> low) & np.uint64(0xFFFFFFFF)).astype(np.uint32) ^ np.uint32(0xFFFFFFFF)
     return (
-        ids[subscriber_cols],
-        paper_rows.astype(np.int64),
-        val_t[keep_t],
-        masks[paper_rows, subscriber_cols],
+        (kept >> high).astype(np.int64),
+        (kept & ((np.uint64(1) << low) - np.uint64(1))).astype(np.int64),
+        bits.view(np.float32),
     )
 
 
-def _ones(rows: list[int], cols: list[int], shape: tuple[int, int]) -> sp.csr_matrix:
-    data = np.ones(len(rows), dtype=np.float32)
-    return sp.csr_matrix((data, (rows, cols)), shape=shape)
+def _popcount(values: np.ndarray) -> np.ndarray:
+    """Set bits of each unsigned integer."""
+    if hasattr(np, "bitwise_count"):  # numpy 2
+        counted: np.ndarray = np.bitwise_count(values)
+        return counted
+    out = np.zeros(values.shape, dtype=np.uint8)
+    for shift in range(values.dtype.itemsize * 8):
+        out += ((values >> shift) & 1).astype(np.uint8)
+    return out
