@@ -70,7 +70,10 @@ class Composer:
             seen_count=int(content.get("seen", 0)),
             matched_count=matched,
             papers=tuple(shown),
-            more_count=0,
+            # Matched beyond the subscriber's max_papers: the rest is on the web page.
+            more_count=max(
+                0, matched - sum(1 for item in content.get("papers", []) if item.get("alerts"))
+            ),
             more_url=self.links.digest_url(
                 subscriber, day=days[-1].isoformat() if days else "latest"
             ),

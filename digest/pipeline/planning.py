@@ -151,7 +151,7 @@ def plan_deliveries(
             "days": [days[ident].isoformat() for ident in covered],
             "new": len(index.papers) - spec.first_paper,
             "seen": sum(seen_by_edition[ident] for ident in covered),
-            "matched": len(matches),
+            "matched": result.matched_total(candidate.id),
             "papers": chosen,
         }
         state = "pending" if chosen else "skipped"

@@ -57,7 +57,7 @@ class Query:
         return tuple(term for clause in self.clauses for term in clause)
 
 
-@lru_cache(maxsize=65_536)
+@lru_cache(maxsize=262_144)  # 10^5 subscribers hold ~2x10^5 distinct alerts
 def parse_query(text: str) -> Query:
     """Parse an alert; raise QueryError saying what is wrong and where."""
     _check_characters(text)

@@ -60,6 +60,7 @@ class RankResult:
         index: PaperIndex,
         subscribers: Sequence[SubscriberSpec],
         rows: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]],
+        totals: list[tuple[np.ndarray, np.ndarray]] | None = None,
     ) -> None:
         self._papers = index.papers
         # Looked up when a surface asks: a tuple per subscriber up front would be 10^5 new
@@ -79,6 +80,8 @@ class RankResult:
         starts = np.flatnonzero(np.diff(subs, prepend=subs[:1] - 1)) if len(subs) else subs
         self._bounds = np.concatenate((starts, [len(subs)])).astype(np.int64)
         self._blocks = dict(zip(subs[starts].tolist(), range(len(starts)), strict=True))
+        self._totals_parts = totals or []
+        self._totals: dict[int, int] | None = None
 
     def __len__(self) -> int:
         return len(self.subscriber_ids)
@@ -86,6 +89,18 @@ class RankResult:
     def subscribers_with_matches(self) -> list[int]:
         """Ids of the subscribers who got at least one paper."""
         return list(self._blocks)
+
+    def matched_total(self, subscriber_id: int) -> int:
+        """How many papers matched the subscriber's alerts in their window, before the cut to
+        their maximum (a digest says "20 of 25" and links to the rest)."""
+        if self._totals is None:
+            self._totals = {
+                int(ident): int(count)
+                for ids, counts in self._totals_parts
+                for ident, count in zip(ids.tolist(), counts.tolist(), strict=True)
+                if count
+            }
+        return self._totals.get(subscriber_id, 0)
 
     def for_subscriber(self, subscriber_id: int) -> list[Match]:
         """One subscriber's matches, best first."""
@@ -130,11 +145,13 @@ def rank_subscribers(
     scores = index.evaluate(plan.features).tocsc()
     chunk_size = max(1, min(chunk_size, CHUNK_CELLS // len(index.papers)))
     folder = _Folder(with_alerts, plan, scores, index, chunk_size)
-    rows = [
-        folder.rank(range(start, min(start + chunk_size, len(with_alerts))))
-        for start in range(0, len(with_alerts), chunk_size)
-    ]
-    return RankResult(index, subscribers, rows)
+    rows = []
+    totals = []
+    for start in range(0, len(with_alerts), chunk_size):
+        chunk = range(start, min(start + chunk_size, len(with_alerts)))
+        rows.append(folder.rank(chunk))
+        totals.append((folder.ids[chunk.start : chunk.stop], folder.last_totals))
+    return RankResult(index, subscribers, rows, totals)
 
 
 class _Folder:
@@ -158,6 +175,7 @@ class _Folder:
         self.ids = np.asarray([spec.id for spec in subscribers], dtype=np.int64)
         self.limits = np.asarray([spec.max_papers for spec in subscribers], dtype=np.int64)
         self.firsts = np.asarray([spec.first_paper for spec in subscribers], dtype=np.int64)
+        self.last_totals = np.zeros(0, dtype=np.int64)
         # (subscriber, paper) cells of a chunk; reused, and zeroed again after each chunk.
         cells = chunk_size * len(index.papers)
         self.best = np.zeros(cells, dtype=np.float32)
@@ -207,6 +225,7 @@ class _Folder:
             inside = row >= firsts[owner]
             owner, row, final = owner[inside], row[inside], final[inside]
             per_owner = np.bincount(owner, minlength=len(chunk))
+        self.last_totals = per_owner.astype(np.int64)  # matched before the cut, per subscriber
         limits = self.limits[chunk.start : chunk.stop]
         owner, row, score = _top(owner, row, final.astype(np.float32), per_owner, limits)
         found = masks[owner * papers + row].astype(np.uint64)
