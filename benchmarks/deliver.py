@@ -27,8 +27,6 @@ import argparse
 import email
 import email.policy
 import json
-import os
-import platform
 import random
 import statistics
 import time
@@ -40,6 +38,7 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.deliver_smtp import bench_send
+from benchmarks.machine import describe, load_average
 
 from digest.config import Settings
 from digest.deliver.mailer import OutgoingMessage
@@ -391,20 +390,8 @@ def _verify(message: OutgoingMessage, whole: OutgoingMessage, rendered: Rendered
 
 
 def machine() -> str:
-    """CPU, cores and versions, for the record."""
-    cpu = next(
-        (
-            line.split(":", 1)[1].strip()
-            for line in Path("/proc/cpuinfo").read_text().splitlines()
-            if line.startswith("model name")
-        ),
-        platform.processor() or "?",
-    )
-    load = " ".join(f"{value:.2f}" for value in os.getloadavg())
-    return (
-        f"{cpu}, {os.cpu_count()} CPUs, {platform.system()} {platform.release()}; "
-        f"Python {platform.python_version()}; load average {load}"
-    )
+    """CPU, cores, versions and the load average, for the record."""
+    return describe(f"load average {load_average()}")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -32,7 +32,6 @@ import json
 import math
 import multiprocessing
 import os
-import platform
 import re
 import shutil
 import socket
@@ -53,6 +52,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 import httpx
+from benchmarks.machine import describe, load_average
 from sqlalchemy.engine import Engine
 
 from digest.config import Settings
@@ -536,24 +536,8 @@ def _shown(value: float | None, *, digits: int = 2) -> str:
 
 
 def machine() -> str:
-    """CPU, cores, versions and the load average, for the record."""
-    cpu = next(
-        (
-            line.split(":", 1)[1].strip()
-            for line in Path("/proc/cpuinfo").read_text().splitlines()
-            if line.startswith("model name")
-        ),
-        platform.processor() or "?",
-    )
-    return (
-        f"{cpu}, {os.cpu_count()} CPUs, {platform.system()} {platform.release()}; "
-        f"Python {platform.python_version()}, SQLite {sqlite3.sqlite_version}"
-    )
-
-
-def load_average() -> str:
-    """The 1, 5 and 15 minute load averages: other work on the machine moves every figure."""
-    return " ".join(f"{value:.2f}" for value in os.getloadavg())
+    """CPU, cores and versions, for the record."""
+    return describe(f"SQLite {sqlite3.sqlite_version}")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -12,7 +12,6 @@ import argparse
 import hashlib
 import json
 import os
-import platform
 import shutil
 import sqlite3
 import statistics
@@ -23,6 +22,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
+from benchmarks.machine import describe
 from sqlmodel import Session
 
 from digest.config import Settings
@@ -337,18 +337,7 @@ def summarize(rows: list[dict[str, float]], mode: Mode) -> None:
 
 def machine() -> str:
     """CPU, cores and versions, for the record."""
-    cpu = next(
-        (
-            line.split(":", 1)[1].strip()
-            for line in Path("/proc/cpuinfo").read_text().splitlines()
-            if line.startswith("model name")
-        ),
-        platform.processor() or "?",
-    )
-    return (
-        f"{cpu}, {os.cpu_count()} CPUs, {platform.system()} {platform.release()}; "
-        f"Python {platform.python_version()}, SQLite {sqlite3.sqlite_version}"
-    )
+    return describe(f"SQLite {sqlite3.sqlite_version}")
 
 
 def main(argv: list[str] | None = None) -> int:

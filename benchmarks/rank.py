@@ -20,7 +20,6 @@ import argparse
 import json
 import multiprocessing
 import os
-import platform
 import resource
 import statistics
 import time
@@ -32,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 import scipy.sparse as sp
+from benchmarks.machine import describe
 from benchmarks.rank_workload import (
     archive_stats,
     day_papers,
@@ -336,18 +336,7 @@ def machine() -> str:
     import numpy
     import scipy
 
-    cpu = next(
-        (
-            line.split(":", 1)[1].strip()
-            for line in Path("/proc/cpuinfo").read_text().splitlines()
-            if line.startswith("model name")
-        ),
-        platform.processor() or "?",
-    )
-    return (
-        f"{cpu}, {os.cpu_count()} CPUs; Python {platform.python_version()}, "
-        f"numpy {numpy.__version__}, scipy {scipy.__version__}"
-    )
+    return describe(f"numpy {numpy.__version__}", f"scipy {scipy.__version__}")
 
 
 def main(argv: list[str] | None = None) -> int:
