@@ -6,40 +6,43 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
-@pytest.mark.slow
-def test_ingest_benchmark_quick_run_prints_every_figure(tmp_path: Path) -> None:
-    figures = tmp_path / "figures.json"
+def run_quick(folder: Path, script: str, *options: str) -> tuple[list[str], dict[str, Any]]:
+    """Run `benchmarks/SCRIPT --quick` in `folder` (it must not depend on the working
+    directory); returns its output lines and the figures it wrote as JSON."""
+    figures = folder / "figures.json"
     done = subprocess.run(
         [
             sys.executable,
-            str(ROOT / "benchmarks" / "ingest.py"),
+            str(ROOT / "benchmarks" / script),
             "--quick",
-            "--cache-dir",
-            str(tmp_path / "cache"),
+            *options,
             "--json",
             str(figures),
         ],
-        cwd=tmp_path,  # the script must not depend on the working directory
+        cwd=folder,
         capture_output=True,
         text=True,
         timeout=300,
         check=False,
     )
-
     assert done.returncode == 0, done.stderr
-    lines = done.stdout.splitlines()
+    return done.stdout.splitlines(), json.loads(figures.read_text())
+
+
+@pytest.mark.slow
+def test_ingest_benchmark_quick_run_prints_every_figure(tmp_path: Path) -> None:
+    lines, written = run_quick(tmp_path, "ingest.py", "--cache-dir", str(tmp_path / "cache"))
     for prefix in ("parse best ", "parse median ", "scaling: "):
         assert any(line.startswith(prefix) for line in lines), prefix
     assert sum(line.startswith("ingest ") for line in lines) == 6
     assert list((tmp_path / "cache").glob("papers-*.db")), "seeded archives are cached"
-
-    written = json.loads(figures.read_text())
     # Three copies of the four sample dumps (384 entries), every altered title kept.
     assert written["parse"]["entries"] == 3 * 384
     assert written["parse"]["best_s"] > 0
@@ -56,30 +59,11 @@ def test_ingest_benchmark_quick_run_prints_every_figure(tmp_path: Path) -> None:
 @pytest.mark.slow
 @pytest.mark.smtp
 def test_deliver_benchmark_quick_run_prints_every_figure(tmp_path: Path) -> None:
-    figures = tmp_path / "figures.json"
-    done = subprocess.run(
-        [
-            sys.executable,
-            str(ROOT / "benchmarks" / "deliver.py"),
-            "--quick",
-            "--json",
-            str(figures),
-        ],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-
-    assert done.returncode == 0, done.stderr
-    lines = done.stdout.splitlines()
+    lines, written = run_quick(tmp_path, "deliver.py")
     for prefix in ("compose total ", "explain: ", "stage view ", "stage mime ", "verify: "):
         assert any(line.startswith(prefix) for line in lines), prefix
     assert sum(line.startswith("send ") for line in lines) == 20
     assert [path.name for path in tmp_path.iterdir()] == ["figures.json"]  # no litter
-
-    written = json.loads(figures.read_text())
     assert written["compose"]["digests"] == 400
     assert 15 < written["compose"]["papers_per_digest"] <= 20  # ~20 papers, some alerts narrow
     assert written["compose"]["explain"]["pairs"] > 0
@@ -103,33 +87,13 @@ def test_deliver_benchmark_quick_run_prints_every_figure(tmp_path: Path) -> None
 
 @pytest.mark.slow
 def test_feeds_benchmark_quick_run_prints_every_figure(tmp_path: Path) -> None:
-    figures = tmp_path / "figures.json"
-    done = subprocess.run(
-        [
-            sys.executable,
-            str(ROOT / "benchmarks" / "feeds.py"),
-            "--quick",
-            "--load",
-            "httpx",  # wrk is optional: the generator every machine has
-            "--json",
-            str(figures),
-        ],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-
-    assert done.returncode == 0, done.stderr
-    lines = done.stdout.splitlines()
+    # wrk is optional: httpx is the load generator every machine has.
+    lines, written = run_quick(tmp_path, "feeds.py", "--load", "httpx")
     assert any(line.startswith("archive: ") for line in lines)
     assert sum(line.startswith("build ") for line in lines) == 12
     assert sum(line.startswith("http ") for line in lines) == 7
     # The archive, the server's files and its log went with the script's own folder.
     assert [path.name for path in tmp_path.iterdir()] == ["figures.json"]
-
-    written = json.loads(figures.read_text())
     assert written["load_generator"] == "httpx"
     # 2 + 2 synthetic days of 40 papers, then the 313 distinct sample papers, all ingested.
     assert written["archive"] == {"papers": 473, "editions": 8, "window": 393}
@@ -154,24 +118,11 @@ def test_feeds_benchmark_quick_run_prints_every_figure(tmp_path: Path) -> None:
 
 @pytest.mark.slow
 def test_rank_benchmark_quick_run_prints_every_figure(tmp_path: Path) -> None:
-    figures = tmp_path / "figures.json"
-    done = subprocess.run(
-        [sys.executable, str(ROOT / "benchmarks" / "rank.py"), "--quick", "--json", str(figures)],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-
-    assert done.returncode == 0, done.stderr
-    lines = done.stdout.splitlines()
+    lines, written = run_quick(tmp_path, "rank.py")
     for prefix in ("parse ", "index ", "evaluate ", "rank ", "total ", "memory ", "phrases "):
         assert sum(line.startswith(prefix) for line in lines) == 1, prefix
     assert sum(line.startswith("naive ") for line in lines) == 2  # the sample, extrapolated
     assert [path.name for path in tmp_path.iterdir()] == ["figures.json"]
-
-    written = json.loads(figures.read_text())
     (size,) = written["sizes"]
     assert (size["subscribers"], size["papers"]) == (1000, 300)
     assert 1000 <= size["alerts"] <= 6000  # 1 to 6 alerts each
