@@ -120,9 +120,7 @@ def sample_digest(
             title=paper.title,
             abstract=paper.abstract,
         )
-        views.append(
-            paper_view(paper, explanation=explanation, base_url=BASE_URL, score=match.score)
-        )
+        views.append(paper_view(paper, explanation=explanation, base_url=BASE_URL))
     first = views[0].title if views else ""
     return DigestView(
         email="ada@example.org",

@@ -32,6 +32,7 @@ class Composer:
         self.links = links or Links.from_settings(settings)
         self.env = make_environment()
         self._explanations: dict[tuple[int, tuple[str, ...]], Explanation] = {}
+        self._views: dict[tuple[int, tuple[str, ...], str | None, bool], PaperView] = {}
 
     def view(
         self,
@@ -48,17 +49,22 @@ class Composer:
                 continue
             texts = tuple(queries[a] for a in item.get("alerts", []) if a in queries)
             near = queries.get(int(item["related_to"])) if "related_to" in item else None
-            shown.append(
-                paper_view(
+            trending = bool(item.get("trending"))
+            key = (paper.id, texts, near, trending)
+            view = self._views.get(key)
+            if view is None:
+                view = paper_view(
                     paper,
                     explanation=self._explain(paper, texts) if texts else None,
                     base_url=self.settings.base_url,
                     # Semantic matching: no word matched, so say what it is close to.
                     chips=(f"related to {near}",) if near else None,
-                    trending=bool(item.get("trending")),
-                    score=float(item.get("score", 0.0)),
+                    trending=trending,
                 )
-            )
+                if len(self._views) > 50_000:  # a long run: bounded memory
+                    self._views.clear()
+                self._views[key] = view
+            shown.append(view)  # many subscribers share a paper's view: the same alerts
         days = tuple(date.fromisoformat(day) for day in content.get("days", []))
         matched = int(content.get("matched", 0))
         return DigestView(

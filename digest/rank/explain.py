@@ -6,7 +6,7 @@ title or abstract can inject HTML; the marked spans are exactly the matched term
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -61,8 +61,8 @@ def explain(
     snippet_chars: int = SNIPPET_CHARS,
 ) -> Explanation:
     """Explain a paper against the alerts that matched it."""
-    title_tokens = _tokens(title)
-    abstract_tokens = _tokens(abstract)
+    title_tokens = _by_term(title)
+    abstract_tokens = _by_term(abstract)
     title_spans: list[tuple[int, int]] = []
     abstract_spans: list[tuple[int, int]] = []
     reasons = []
@@ -94,17 +94,18 @@ def explain(
 
 
 @lru_cache(maxsize=8192)
-def _tokens(text: str) -> tuple[Token, ...]:
-    """A paper's tokens, kept: one paper is explained for many different sets of alerts."""
-    return tuple(tokenize(text))
+def _by_term(text: str) -> Mapping[str, tuple[Token, ...]]:
+    """A text's tokens grouped by term, kept: one paper is explained for many different sets
+    of alerts, and each explanation looks terms up many times."""
+    grouped: dict[str, list[Token]] = {}
+    for token in tokenize(text):
+        grouped.setdefault(token.term, []).append(token)
+    return {term: tuple(tokens) for term, tokens in grouped.items()}
 
 
-def _spans(term: Term, tokens: Sequence[Token]) -> list[tuple[int, int]]:
+def _spans(term: Term, by_term: Mapping[str, tuple[Token, ...]]) -> list[tuple[int, int]]:
     """Character spans of a term's occurrences, found as the index finds them: each term of a
     sequence starts where the previous one ends (`xray` of `x-ray` covers two words)."""
-    by_term: dict[str, list[Token]] = {}
-    for token in tokens:
-        by_term.setdefault(token.term, []).append(token)
     spans: list[tuple[int, int]] = []
     for alternative in term.feature.alternatives:
         # (first character, last character, next word position) of each partial match

@@ -48,7 +48,6 @@ def paper_view(
     base_url: str,
     chips: Iterable[str] | None = None,
     trending: bool = False,
-    score: float = 0.0,
 ) -> PaperView:
     """A stored paper as a mail shows it, highlighted by the explanation when there is one.
 
@@ -83,7 +82,6 @@ def paper_view(
         snippet_html=snippet_html,
         snippet_text=snippet_text,
         chips=shown_chips,
-        score=score,
         trending=trending,
     )
 
@@ -236,7 +234,7 @@ def _cut(
 
 
 def _block_key(paper: PaperView) -> tuple[object, ...]:
-    # Everything a block shows; the score is left out because it differs per subscriber.
+    # Everything a block shows (the same for every subscriber with the same alerts on it).
     return (
         paper.id,
         paper.title_html,

@@ -28,7 +28,6 @@ class PaperView:
     snippet_html: str
     snippet_text: str
     chips: tuple[str, ...]  # the alerts (as typed) that matched, or ("trending",)
-    score: float = 0.0
     trending: bool = False  # sent because nothing matched and the subscriber wants trending
 
 
